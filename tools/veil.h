@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef VEIL_TOOLS_VEIL_H
+#define VEIL_TOOLS_VEIL_H
+
+struct veil_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);	/* argv[0] is the verb */
+	const char *help;
+};
+
+/*
+ * Each verb lives in tools/NAME.c as `int tool_NAME(int argc, char **argv)`,
+ * declared here, listed in the table of tools/veil.c and in Kbuild.
+ */
+
+#endif
