@@ -59,7 +59,7 @@ VEIL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS)
 include $(srctree)/Kbuild
 
 # Libraries every area may use; Kbuild adds more through ldlibs-y.
-LDLIBS_ALL := $(ldlibs-y) -ljansson -lcrypto -lpthread
+LDLIBS_ALL := $(ldlibs-y) -ljansson -lcurl -lcrypto -lpthread
 
 ALL_CFLAGS  := $(VEIL_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(VEIL_LDFLAGS) $(LDFLAGS)
