@@ -13,4 +13,7 @@ struct veil_cmd {
  * declared here, listed in the table of tools/veil.c and in Kbuild.
  */
 
+/* fhe/ */
+int tool_train(int argc, char **argv);
+
 #endif
