@@ -16,6 +16,7 @@ static const struct veil_cmd cmds[] = {
 	/* launcher/ */
 
 	/* fhe/ */
+	{ "train", tool_train, "train the demo's Fashion-MNIST MLP (deterministic)" },
 
 	/* kbs/, attest/ */
 

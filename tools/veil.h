@@ -15,5 +15,7 @@ struct veil_cmd {
 
 /* initrd/ */
 int tool_mkinitrd(int argc, char **argv);
+/* fhe/ */
+int tool_train(int argc, char **argv);
 
 #endif
