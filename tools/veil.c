@@ -11,6 +11,7 @@
 /* One line per verb, grouped by area so parallel work merges cleanly. */
 static const struct veil_cmd cmds[] = {
 	/* initrd/ */
+	{ "mkinitrd", tool_mkinitrd, "build a reproducible initramfs from a list" },
 
 	/* launcher/ */
 

@@ -13,4 +13,7 @@ struct veil_cmd {
  * declared here, listed in the table of tools/veil.c and in Kbuild.
  */
 
+/* initrd/ */
+int tool_mkinitrd(int argc, char **argv);
+
 #endif
