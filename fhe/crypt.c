@@ -280,6 +280,102 @@ double fhe_flood_bound(const struct fhe_flood *f, double scale)
 	return 9.0 * exp2(fhe_flood_log2_sigma(f)) / scale;
 }
 
+static int flood_check(const struct fhe_flood *flood, double scale, double *ret_lsig)
+{
+	double lsig = fhe_flood_log2_sigma(flood);
+
+	if (flood->stat_sec > 128 || flood->log2_queries > 64 || flood->noise_log2 > 60 ||
+	    lsig > 44) {
+		fhe_set_error("flooding parameters out of range");
+		return -EINVAL;
+	}
+	if (!(scale > 0) || log2(scale) - lsig < 1) {
+		fhe_set_error("scale 2^%.1f leaves no precision above the flooding noise 2^%.1f",
+			      log2(scale), lsig);
+		return -ERANGE;
+	}
+	*ret_lsig = lsig;
+	return 0;
+}
+
+/* count Gaussians of std sigma, rounded to integers, from a fresh CSPRNG key */
+static int gaussians(struct prg *g, double sigma, int64_t *out, size_t count)
+{
+	uint64_t buf[2];
+
+	for (size_t k = 0; k < count; k += 2) {
+		int r = prg_bytes(g, buf, sizeof(buf));
+		double u1, u2, rad;
+
+		if (r < 0)
+			return r;
+		u1 = ((buf[0] >> 11) + 1) * 0x1p-53;
+		u2 = (buf[1] >> 11) * 0x1p-53;
+		rad = sqrt(-2.0 * log(u1)) * sigma;
+		out[k] = llround(rad * cos(2 * M_PI * u2));
+		if (k + 1 < count)
+			out[k + 1] = llround(rad * sin(2 * M_PI * u2));
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+int fhe_decrypt_coeffs(const struct fhe_secret_key *sk, const struct fhe_ciphertext *ct,
+		       const size_t *idx, size_t count, const struct fhe_flood *flood,
+		       double *out)
+{
+	const struct fhe_params *p;
+	struct fhe_plaintext *pt = NULL;
+	struct prg *g = NULL;
+	int64_t e[64];
+	double lsig;
+	int r;
+
+	if (!sk || !ct || !out || (count && !idx))
+		return -EINVAL;
+	if (!flood)
+		flood = &flood_default;
+	r = flood_check(flood, ct->scale, &lsig);
+	if (r < 0)
+		return r;
+	p = sk->params;
+	for (size_t k = 0; k < count; k++)
+		if (idx[k] >= p->n)
+			return -EINVAL;
+	r = decrypt_raw(sk, ct, &pt);
+	if (r < 0)
+		return r;
+	g = prg_new_random();
+	if (!g) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* only the released coefficients are flooded; the rest never leave */
+	for (size_t k = 0; k < count && r == 0; k += 64) {
+		size_t c = count - k < 64 ? count - k : 64;
+
+		r = gaussians(g, exp2(lsig), e, c);
+		for (size_t j = 0; j < c && r == 0; j++) {
+			size_t at = idx[k + j];
+
+			for (unsigned i = 0; i < pt->level; i++) {
+				uint64_t *d = pt->data + (size_t)i * p->n + at;
+
+				*d = addmod(*d, signed_mod(e[j], p->q[i]), p->q[i]);
+			}
+		}
+	}
+	explicit_bzero(e, sizeof(e));
+	if (r < 0)
+		goto out;
+	pt->precision_bits = (unsigned)floor(log2(ct->scale) - lsig);
+	r = fhe_decode_coeffs(pt, idx, count, out);
+out:
+	prg_free(g);
+	fhe_plaintext_free(pt);
+	return r;
+}
+
 int fhe_decrypt(const struct fhe_secret_key *sk, const struct fhe_ciphertext *ct,
 		const struct fhe_flood *flood, struct fhe_plaintext **ret)
 {
@@ -292,22 +388,15 @@ int fhe_decrypt(const struct fhe_secret_key *sk, const struct fhe_ciphertext *ct
 
 	if (!flood)
 		flood = &flood_default;
-	lsig = fhe_flood_log2_sigma(flood);
-	if (flood->stat_sec > 128 || flood->log2_queries > 64 || flood->noise_log2 > 60 ||
-	    lsig > 44) {
-		fhe_set_error("flooding parameters out of range");
+	if (!ct)
 		return -EINVAL;
-	}
+	r = flood_check(flood, ct->scale, &lsig);
+	if (r < 0)
+		return r;
 	r = decrypt_raw(sk, ct, &pt);
 	if (r < 0)
 		return r;
 	p = pt->params;
-	if (!(ct->scale > 0) || log2(ct->scale) - lsig < 1) {
-		fhe_plaintext_free(pt);
-		fhe_set_error("scale 2^%.1f leaves no precision above the flooding noise 2^%.1f",
-			      log2(ct->scale), lsig);
-		return -ERANGE;
-	}
 	g = prg_new_random();
 	if (!g) {
 		fhe_plaintext_free(pt);

@@ -263,6 +263,34 @@ int fhe_dense_decode(const struct fhe_dense *d, struct fhe_plaintext *const *pts
 	return 0;
 }
 
+int fhe_dense_decrypt(const struct fhe_secret_key *sk, const struct fhe_dense *d,
+		      struct fhe_ciphertext *const *cts, unsigned count,
+		      const struct fhe_flood *flood, double *y)
+{
+	size_t idx[64];
+
+	if (!sk || !d || !cts || !y || count != d->row_blocks)
+		return -EINVAL;
+	for (unsigned rb = 0; rb < d->row_blocks; rb++) {
+		unsigned base = rb * d->rows;
+		unsigned nrows = d->m - base < d->rows ? d->m - base : d->rows;
+
+		if (!cts[rb] || cts[rb]->encoding != FHE_ENC_COEFFS)
+			return -EINVAL;
+		for (unsigned k = 0; k < nrows; k += 64) {
+			unsigned c = nrows - k < 64 ? nrows - k : 64;
+			int r;
+
+			for (unsigned j = 0; j < c; j++)
+				idx[j] = fhe_dense_output_coeff(d, base + k + j);
+			r = fhe_decrypt_coeffs(sk, cts[rb], idx, c, flood, y + base + k);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
 /* ---- column-packed slots, for comparison ---- */
 
 #define SLOT_SCALE 0x1p40

@@ -155,6 +155,24 @@ int fhe_mul_scalar(struct fhe_ciphertext *a, double value, double scale)
 	return 0;
 }
 
+/* tmp = centered(last) mod q_i - (q_L mod q_i) * mask, as rescale_prep_avx512() */
+static void rescale_prep(const struct ntt_table *t, uint64_t *tmp, const uint64_t *last,
+			 uint64_t ql, const uint64_t *mask)
+{
+	uint64_t qi = t->q, qlmod = ql % qi, fix = qi - qlmod, half = ql >> 1;
+	uint64_t qls = shoup64(qlmod, qi);
+
+	for (unsigned k = 0; k < t->n; k++) {
+		uint64_t v = last[k];
+		uint64_t big = -(uint64_t)(v > half);
+		uint64_t r = csub(mulmod_barrett(v, 1, qi, t->bits, t->mu) + (big & fix), qi);
+
+		if (mask)
+			r = submod(r, csub(mul_shoup_lazy(mask[k], qlmod, qls, qi), qi), qi);
+		tmp[k] = r;
+	}
+}
+
 /*
  * Divide by the last prime q_L with rounding. With `mask` (residues of a
  * coefficient-form polynomial r on primes 0..L-2), c0 also gains r: folding
@@ -166,7 +184,7 @@ int eval_rescale_masked(struct fhe_ciphertext *a, const uint64_t *mask)
 	const struct fhe_params *p;
 	unsigned L, n;
 	uint64_t *last, *tmp, *c;
-	uint64_t ql, half;
+	uint64_t ql;
 
 	if (!a)
 		return -EINVAL;
@@ -178,7 +196,6 @@ int eval_rescale_masked(struct fhe_ciphertext *a, const uint64_t *mask)
 	L = a->level - 1;	/* index of the prime dropped */
 	n = p->n;
 	ql = p->q[L];
-	half = ql >> 1;
 	last = aligned_alloc(64, (size_t)n * 8);
 	tmp = aligned_alloc(64, (size_t)n * 8);
 	if (!last || !tmp) {
@@ -192,24 +209,19 @@ int eval_rescale_masked(struct fhe_ciphertext *a, const uint64_t *mask)
 		memcpy(last, cp + (size_t)L * n, (size_t)n * 8);
 		ntt_inv(p->ntt[L], last);
 		for (unsigned i = 0; i < L; i++) {
-			uint64_t qi = p->q[i], qlmod = ql % qi, fix = qi - qlmod;
-			uint64_t qls = shoup64(qlmod, qi);
 			const uint64_t *mi = mask && poly == 0 ? mask + (size_t)i * n : NULL;
 
-			for (unsigned k = 0; k < n; k++) {
-				uint64_t v = last[k];
-				uint64_t big = -(uint64_t)(v > half);
-				uint64_t t = csub(mulmod_barrett(v, 1, qi, p->ntt[i]->bits, p->ntt[i]->mu) +
-						 (big & fix), qi);	/* centered v mod q_i */
-
-				if (mi)	/* t -= q_L * r */
-					t = submod(t, csub(mul_shoup_lazy(mi[k], qlmod, qls, qi), qi), qi);
-				tmp[k] = t;
-			}
-			ntt_fwd(p->ntt[i], tmp);
 			c = cp + (size_t)i * n;
+			if (ntt_isa() == FHE_ISA_AVX512IFMA) {
+				rescale_prep_avx512(p->ntt[i], tmp, last, ql, mi);
+				ntt_fwd(p->ntt[i], tmp);
+				rescale_finish_avx512(p->ntt[i], c, tmp, p->qinv[L][i]);
+				continue;
+			}
+			rescale_prep(p->ntt[i], tmp, last, ql, mi);
+			ntt_fwd(p->ntt[i], tmp);
 			{
-				uint64_t w = p->qinv[L][i], ws = p->qinv_s[L][i];
+				uint64_t qi = p->q[i], w = p->qinv[L][i], ws = p->qinv_s[L][i];
 
 				for (unsigned k = 0; k < n; k++)
 					c[k] = csub(mul_shoup_lazy(c[k] + qi - tmp[k], w, ws, qi), qi);

@@ -195,6 +195,13 @@ double fhe_flood_bound(const struct fhe_flood *f, double scale);
 
 int fhe_decrypt(const struct fhe_secret_key *sk, const struct fhe_ciphertext *ct,
 		const struct fhe_flood *flood, struct fhe_plaintext **ret);
+/*
+ * The key holder's call: decrypt, flood only the coefficients it releases,
+ * decode and round them into out[count]. Nothing else leaves.
+ */
+int fhe_decrypt_coeffs(const struct fhe_secret_key *sk, const struct fhe_ciphertext *ct,
+		       const size_t *idx, size_t count, const struct fhe_flood *flood,
+		       double *out);
 /* No mitigation: for tests and noise measurement inside the key holder only. */
 int fhe_decrypt_unflooded(const struct fhe_secret_key *sk, const struct fhe_ciphertext *ct,
 			  struct fhe_plaintext **ret);
@@ -252,6 +259,11 @@ void fhe_ciphertexts_free(struct fhe_ciphertext **v, unsigned count);
 size_t fhe_dense_output_coeff(const struct fhe_dense *d, unsigned r);
 /* y[0..m) from the decrypted output plaintexts (one per row block). */
 int fhe_dense_decode(const struct fhe_dense *d, struct fhe_plaintext *const *pts, double *y);
+
+/* Key holder: y[0..m) from the output ciphertexts, flooded (fhe_decrypt_coeffs). */
+int fhe_dense_decrypt(const struct fhe_secret_key *sk, const struct fhe_dense *d,
+		      struct fhe_ciphertext *const *cts, unsigned count,
+		      const struct fhe_flood *flood, double *y);
 
 /* Column-packed slot variant, for comparison: one ciphertext per column. */
 int fhe_dense_slots_seal(struct fhe_params *p, const struct fhe_public_key *pk,

@@ -129,6 +129,10 @@ void poly_mul(const struct ntt_table *t, uint64_t *c, const uint64_t *a, const u
 void poly_mul_add(const struct ntt_table *t, uint64_t *c, const uint64_t *a, const uint64_t *b);
 void poly_mul_avx512(const struct ntt_table *t, uint64_t *c, const uint64_t *a,
 		     const uint64_t *b, int accumulate);
+void rescale_prep_avx512(const struct ntt_table *t, uint64_t *tmp, const uint64_t *last,
+			 uint64_t ql, const uint64_t *mask);
+void rescale_finish_avx512(const struct ntt_table *t, uint64_t *c, const uint64_t *tmp,
+			   uint64_t qinv);
 void poly_add(uint64_t *c, const uint64_t *a, const uint64_t *b, size_t n, uint64_t q);
 void poly_sub(uint64_t *c, const uint64_t *a, const uint64_t *b, size_t n, uint64_t q);
 void poly_neg(uint64_t *c, size_t n, uint64_t q);
@@ -153,6 +157,8 @@ void small_to_ntt(const struct fhe_params *p, const int8_t *v, unsigned level, u
 
 /* ---- misc ---- */
 void fhe_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int fhe_params_from_chain(unsigned log_n, unsigned nprimes, const uint64_t *q,
+			  struct fhe_params **ret);
 int fhe_params_same(const struct fhe_params *a, const struct fhe_params *b);
 int fhe_encode_double(const struct fhe_params *p, double v, unsigned level, uint64_t *res);
 

@@ -195,3 +195,50 @@ void poly_mul_avx512(const struct ntt_table *t, uint64_t *c, const uint64_t *a,
 		_mm512_storeu_si512(c + k, r);
 	}
 }
+
+/*
+ * Rescale helpers. tmp = centered(last) mod q_i - (q_L mod q_i) * mask, where
+ * last < q_L < 2^50 and big = q_i - (q_L mod q_i) is added when last > q_L/2.
+ */
+void rescale_prep_avx512(const struct ntt_table *t, uint64_t *tmp, const uint64_t *last,
+			 uint64_t ql, const uint64_t *mask)
+{
+	const __m512i z = _mm512_setzero_si512(), q = _mm512_set1_epi64(t->q);
+	const __m512i mu = _mm512_set1_epi64(t->mu), m52 = _mm512_set1_epi64(MASK52);
+	const __m512i half = _mm512_set1_epi64(ql >> 1);
+	const uint64_t qlmod = ql % t->q;
+	const __m512i fix = _mm512_set1_epi64(t->q - qlmod);
+	const __m512i w = _mm512_set1_epi64(qlmod), ws = _mm512_set1_epi64(shoup52(qlmod, t->q));
+	const __m128i sh = _mm_cvtsi32_si128(t->bits - 2);
+
+	for (unsigned k = 0; k < t->n; k += 8) {
+		__m512i v = _mm512_loadu_si512(last + k);
+		__m512i qt = _mm512_madd52hi_epu64(z, _mm512_srl_epi64(v, sh), mu);
+		__m512i r = _mm512_and_si512(_mm512_sub_epi64(v, _mm512_madd52lo_epu64(z, qt, q)), m52);
+		__mmask8 big = _mm512_cmpgt_epu64_mask(v, half);
+
+		r = vcsub(vcsub(r, q), q);
+		r = vcsub(_mm512_mask_add_epi64(r, big, r, fix), q);
+		if (mask) {
+			__m512i mq = vcsub(mulshoup(_mm512_loadu_si512(mask + k), w, ws, q), q);
+
+			r = vcsub(_mm512_add_epi64(_mm512_sub_epi64(r, mq), q), q);
+		}
+		_mm512_storeu_si512(tmp + k, r);
+	}
+}
+
+/* c = (c - tmp) * qinv mod q_i */
+void rescale_finish_avx512(const struct ntt_table *t, uint64_t *c, const uint64_t *tmp,
+			   uint64_t qinv)
+{
+	const __m512i q = _mm512_set1_epi64(t->q);
+	const __m512i w = _mm512_set1_epi64(qinv), ws = _mm512_set1_epi64(shoup52(qinv, t->q));
+
+	for (unsigned k = 0; k < t->n; k += 8) {
+		__m512i d = _mm512_sub_epi64(_mm512_add_epi64(_mm512_loadu_si512(c + k), q),
+					     _mm512_loadu_si512(tmp + k));
+
+		_mm512_storeu_si512(c + k, vcsub(mulshoup(d, w, ws, q), q));
+	}
+}

@@ -284,8 +284,6 @@ int fhe_params_preset(enum fhe_preset preset, struct fhe_params **ret)
 }
 
 int fhe_params_from_chain(unsigned log_n, unsigned nprimes, const uint64_t *q,
-			  struct fhe_params **ret);
-int fhe_params_from_chain(unsigned log_n, unsigned nprimes, const uint64_t *q,
 			  struct fhe_params **ret)
 {
 	int r = check_chain(log_n, nprimes, q);
