@@ -296,6 +296,7 @@ enum fhe_kind {
 int fhe_params_serialize(const struct fhe_params *p, uint8_t **ret, size_t *ret_len);
 int fhe_params_deserialize(const uint8_t *buf, size_t len, struct fhe_params **ret);
 int fhe_secret_key_serialize(const struct fhe_secret_key *sk, uint8_t **ret, size_t *ret_len);
+/* p may be NULL: the key's preset id then names the parameter set. */
 int fhe_secret_key_deserialize(struct fhe_params *p, const uint8_t *buf, size_t len,
 			       struct fhe_secret_key **ret);
 int fhe_public_key_serialize(const struct fhe_public_key *pk, uint8_t **ret, size_t *ret_len);
@@ -307,7 +308,7 @@ int fhe_plaintext_deserialize(struct fhe_params *p, const uint8_t *buf, size_t l
 int fhe_ciphertext_serialize(const struct fhe_ciphertext *ct, uint8_t **ret, size_t *ret_len);
 int fhe_ciphertext_deserialize(struct fhe_params *p, const uint8_t *buf, size_t len,
 			       struct fhe_ciphertext **ret);
-/* Reads the kind and parameter preset id without parsing the body (-EBADMSG). */
+/* Reads the kind without parsing the body (-EBADMSG when not a veil FHE object). */
 int fhe_peek(const uint8_t *buf, size_t len, enum fhe_kind *ret_kind);
 /* Text for the last validation failure in this thread ("residue 17 of prime 1 >= q"). */
 const char *fhe_last_error(void);
