@@ -16,6 +16,7 @@ static const struct veil_cmd cmds[] = {
 	/* launcher/ */
 
 	/* fhe/ */
+	{ "keygen", tool_keygen, "generate a CKKS key pair (secret 0600, public)" },
 
 	/* kbs/, attest/ */
 

@@ -16,4 +16,7 @@ struct veil_cmd {
 /* initrd/ */
 int tool_mkinitrd(int argc, char **argv);
 
+/* fhe/ core */
+int tool_keygen(int argc, char **argv);
+
 #endif
