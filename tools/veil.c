@@ -17,6 +17,7 @@ static const struct veil_cmd cmds[] = {
 
 	/* fhe/ */
 	{ "train", tool_train, "train the demo's Fashion-MNIST MLP (deterministic)" },
+	{ "keygen", tool_keygen, "generate a CKKS key pair (secret 0600, public)" },
 
 	/* kbs/, attest/ */
 

@@ -18,4 +18,7 @@ int tool_mkinitrd(int argc, char **argv);
 /* fhe/ */
 int tool_train(int argc, char **argv);
 
+/* fhe/ core */
+int tool_keygen(int argc, char **argv);
+
 #endif
