@@ -17,6 +17,7 @@ static const struct veil_cmd cmds[] = {
 	/* fhe/ */
 
 	/* kbs/, attest/ */
+	{ "kbs-admin", tool_kbs_admin, "veil-kbs admin: keys, tokens, resources, policies" },
 
 	{ NULL, NULL, NULL },
 };

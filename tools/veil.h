@@ -13,4 +13,6 @@ struct veil_cmd {
  * declared here, listed in the table of tools/veil.c and in Kbuild.
  */
 
+int tool_kbs_admin(int argc, char **argv);
+
 #endif
