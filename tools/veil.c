@@ -20,6 +20,7 @@ static const struct veil_cmd cmds[] = {
 	{ "keygen", tool_keygen, "generate a CKKS key pair (secret 0600, public)" },
 
 	/* kbs/, attest/ */
+	{ "kbs-admin", tool_kbs_admin, "veil-kbs admin: keys, tokens, resources, policies" },
 
 	{ NULL, NULL, NULL },
 };

@@ -17,6 +17,8 @@ struct veil_cmd {
 int tool_mkinitrd(int argc, char **argv);
 /* fhe/ */
 int tool_train(int argc, char **argv);
+/* kbs/ */
+int tool_kbs_admin(int argc, char **argv);
 
 /* fhe/ core */
 int tool_keygen(int argc, char **argv);
