@@ -43,5 +43,6 @@ int attest_verify(const char *tee, const json_t *evidence, const uint8_t binding
 extern const struct attest_verifier attest_verifier_sample;
 extern const struct attest_verifier attest_verifier_tpm;
 extern const struct attest_verifier attest_verifier_snp;
+extern const struct attest_verifier attest_verifier_az_snp_vtpm;
 
 #endif

@@ -293,7 +293,7 @@ TEST_TIMEOUT(rejects_sampled_single_bit_changes_of_the_report, 120)
 	size_t tried = 0;
 
 	load(&v, "snp/trustee-test-report.bin", "snp/trustee-test-vcek.der");
-	for (size_t bit = 0; bit < 0x330 * 8; bit += 5) {
+	for (size_t bit = 0; bit < 0x330 * 8; bit += 23) {
 		json_t *ev, *claims;
 		char err[256];
 		int r;
@@ -318,7 +318,7 @@ TEST_TIMEOUT(rejects_sampled_single_bit_changes_of_the_vcek, 120)
 	struct vec v;
 
 	load(&v, "snp/trustee-test-report.bin", "snp/trustee-test-vcek.der");
-	for (size_t bit = 0; bit < v.vcek_len * 8; bit += 11) {
+	for (size_t bit = 0; bit < v.vcek_len * 8; bit += 37) {
 		json_t *ev, *claims;
 		char err[256];
 		int r;
@@ -386,7 +386,7 @@ TEST_TIMEOUT(rejects_sampled_single_bit_changes_of_the_ask_and_ark, 120)
 					b64[n++] = *p;
 			ASSERT_EQ(0, b64_decode(b64, n, &der, &der_len));
 		}
-		for (size_t bit = 0; bit < der_len * 8; bit += 61) {
+		for (size_t bit = 0; bit < der_len * 8; bit += 97) {
 			char *enc, *copy = malloc(pem_len + 16);
 			size_t hl = (size_t)(begin - (char *)pem);
 			json_t *claims;
