@@ -44,5 +44,6 @@ extern const struct attest_verifier attest_verifier_sample;
 extern const struct attest_verifier attest_verifier_tpm;
 extern const struct attest_verifier attest_verifier_snp;
 extern const struct attest_verifier attest_verifier_az_snp_vtpm;
+extern const struct attest_verifier attest_verifier_tdx;
 
 #endif
