@@ -13,6 +13,7 @@ static const struct veil_cmd cmds[] = {
 	/* initrd/ */
 
 	/* launcher/ */
+	{ "measure", tool_measure, "a bundle's digest, or the PCR 23 value of a manifest" },
 
 	/* fhe/ */
 

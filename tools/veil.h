@@ -13,4 +13,7 @@ struct veil_cmd {
  * declared here, listed in the table of tools/veil.c and in Kbuild.
  */
 
+/* launcher/ */
+int tool_measure(int argc, char **argv);
+
 #endif
