@@ -179,9 +179,10 @@ static void unit_exited(struct loop *l, struct launcher_unit *u, const siginfo_t
 		u->pidfd = -1;
 	}
 	u->pid = 0;
-	/* Whatever the container left behind in its leaf goes too. */
-	(void)launcher_cgroup_remove(u->cgroup);
 	after_exit(l, u);
+	/* The leaf stays for a restart; otherwise it goes, with anything left in it. */
+	if (u->state == UNIT_DONE)
+		(void)launcher_cgroup_remove(u->cgroup);
 }
 
 /* Reaps every exited child: containers and re-parented orphans alike. */
