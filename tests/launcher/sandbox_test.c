@@ -14,9 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "attest/eventlog.h"
+#include "attest/tpm.h"
 #include "launcher/measure.h"
 #include "tests/launcher/util.h"
+#include "tests/swtpm.h"
 
 FIXTURE(sb)
 {
@@ -505,4 +509,62 @@ TEST_F(sb, a_refused_container_does_not_stop_the_others)
 	EXPECT_EQ(1, self->run.status);
 	EXPECT_TRUE(has(&self->run, "container 'bad' refused"));
 	EXPECT_TRUE(has(&self->run, "good: alive"));
+}
+
+TEST_F(sb, extends_tpm_pcr_23_and_binds_initdata_in_pcr_8)
+{
+	char log[128], idpath[128], toml[2048], *buf;
+	const char *extra[4] = { "--tpm", NULL, "--eventlog", log };
+	const char *args[10];
+	uint8_t pcrs[TPM_PCR_COUNT][TPM_SHA256_LEN], v[EVENTLOG_DIGEST_MAX], id[32], p8[32];
+	uint8_t zero_id[64] = { 0 };
+	struct test_swtpm tpm;
+	struct tpm *t;
+	size_t n;
+	FILE *f;
+	int r;
+
+	r = test_swtpm_start(&tpm);
+	if (r == -ENOENT)
+		SKIP("swtpm is not installed");
+	ASSERT_EQ(0, r);
+	extra[1] = tpm.tcti;
+	snprintf(log, sizeof(log), "%s/eventlog", self->dir);
+	snprintf(idpath, sizeof(idpath), "%s/initdata.toml", self->dir);
+	ASSERT_EQ(0, lt_bundle(self->dir, "c", SH("echo measured-and-running")));
+	snprintf(toml, sizeof(toml),
+		 "version = \"0.1.0\"\nalgorithm = \"sha256\"\n\n[data]\n\"veil.json\" = '''\n"
+		 "{\"version\":1,\"containers\":[{\"name\":\"c\",\"bundle\":\"%s/c\"}],"
+		 "\"policy\":{\"lsm\":\"degraded-allowed\"}}\n'''\n", self->dir);
+	ASSERT_EQ(0, lt_write(idpath, toml));
+	args[0] = lt_prog("veil-init");
+	args[1] = "--sandbox";
+	args[2] = "--initdata";
+	args[3] = idpath;
+	for (int i = 0; i < 4; i++)
+		args[4 + i] = extra[i];
+	args[8] = NULL;
+	ASSERT_EQ(0, lt_start(&self->run, args));
+	ASSERT_EQ(0, lt_wait(&self->run, 30));
+	EXPECT_EQ(0, self->run.status);
+	EXPECT_TRUE(has(&self->run, "c: measured-and-running"));
+	EXPECT_TRUE(has(&self->run, "-> TPM PCR 23"));
+
+	f = fopen(log, "re");
+	ASSERT_NONNULL(f);
+	buf = malloc(65536);
+	n = fread(buf, 1, 65536, f);
+	fclose(f);
+	EXPECT_EQ(3, eventlog_replay((uint8_t *)buf, n, 23, EVENTLOG_ALG_SHA256, v));
+	free(buf);
+	ASSERT_EQ(0, tpm_open(tpm.tcti, &t));
+	ASSERT_EQ(0, tpm_pcr_read(t, pcrs));
+	tpm_close(t);
+	test_swtpm_stop(&tpm);
+	EXPECT_MEMEQ(v, pcrs[23], 32);
+	/* CoCo's vTPM rule: PCR 8 = SHA-256(32 zero bytes || SHA-256(initdata bytes)). */
+	EVP_Digest(toml, strlen(toml), id, NULL, EVP_sha256(), NULL);
+	memcpy(zero_id + 32, id, 32);
+	EVP_Digest(zero_id, 64, p8, NULL, EVP_sha256(), NULL);
+	EXPECT_MEMEQ(p8, pcrs[8], 32);
 }
