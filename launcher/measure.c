@@ -455,11 +455,18 @@ int launcher_measure_rootfs(const char *rootfs, unsigned int threads, uint8_t re
 		}
 		if (threads > 64)
 			threads = 64;
+		/* A thread per 4 MiB of content at most: a small rootfs is hashed inline. */
+		uint64_t total = 0;
+		for (size_t i = 0; i < w.n; i++)
+			if (S_ISREG(w.v[i].st.st_mode))
+				total += (uint64_t)w.v[i].st.st_size;
+		if (total / (4u << 20) + 1 < threads)
+			threads = (unsigned int)(total / (4u << 20) + 1);
 		p.rootfd = rootfd;
 		p.v = w.v;
 		p.n = w.n;
 		pthread_mutex_init(&p.lock, NULL);
-		for (; started < threads; started++)
+		for (; threads > 1 && started < threads; started++)
 			if (pthread_create(&tid[started], NULL, worker, &p) != 0)
 				break;
 		if (!started)
