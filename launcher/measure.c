@@ -167,7 +167,8 @@ static int walk_dir(struct walk *w, int dfd, const char *prefix, unsigned int de
 		set_msg(w->msg, "Failed to read directory '%s': %s", prefix, strerror(errno));
 		goto out;
 	}
-	qsort(names, n, sizeof(char *), cmp_name);
+	if (n)
+		qsort(names, n, sizeof(char *), cmp_name);
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		char path[PATH_MAX];
 		struct stat st;
