@@ -81,23 +81,21 @@ void launcher_boot_options_done(struct boot_options *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/* The initial rootfs shows as fstype "rootfs" for "/" in mountinfo (needs /proc). */
 static bool root_is_initial(void)
 {
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-	struct statfs sf;
 	char line[1024];
 
-	if (f) {
-		while (fgets(line, sizeof(line), f)) {
-			char mnt[256], *sep = strstr(line, " - ");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char mnt[256], *sep = strstr(line, " - ");
 
-			if (sep && sscanf(line, "%*s %*s %*s %*s %255s", mnt) == 1 && !strcmp(mnt, "/"))
-				return !strncmp(sep, " - rootfs ", 10);
-		}
+		if (sep && sscanf(line, "%*s %*s %*s %*s %255s", mnt) == 1 && !strcmp(mnt, "/"))
+			return !strncmp(sep, " - rootfs ", 10);
 	}
-	/* Without /proc: the initial rootfs is a ramfs or tmpfs that nothing mounted. */
-	return statfs("/", &sf) == 0 && (sf.f_type == RAMFS_MAGIC || sf.f_type == TMPFS_MAGIC) &&
-	       getpid() == 1 && access("/proc/self", F_OK) < 0;
+	return false;
 }
 
 static int copy_file(int sfd, int dfd, const char *name, const struct stat *st)
@@ -187,8 +185,14 @@ int launcher_boot_move_root(char **argv)
 	struct stat st;
 	int sfd, dfd, r;
 
+	if (mkdir("/proc", 0555) < 0 && errno != EEXIST)
+		return -errno;
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 && errno != EBUSY)
+		return -errno;
 	if (!root_is_initial())
-		return 0;
+		return 0;	/* /proc stays mounted; stage 1 finds it busy */
+	if (umount2("/proc", MNT_DETACH) < 0)
+		return -errno;
 	if (stat("/", &st) < 0)
 		return -errno;
 	if (mkdir(NEWROOT, 0755) < 0 && errno != EEXIST)

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -231,7 +232,13 @@ static int pid1_main(char **argv)
 	int r;
 
 	log_set_prefix("veil-init");
+	/* First, so no fd opened below (the log's /dev/kmsg and console) is closed as stray. */
+	r = launcher_boot_harden();
+	if (r < 0)
+		launcher_emergency(opts.sandbox, "Failed to harden veil-init: %s", strerror(-r));
 	if (!opts.sandbox) {
+		/* Ctrl-Alt-Del becomes SIGINT: a graceful shutdown, not an instant reboot. */
+		(void)reboot(RB_DISABLE_CAD);
 		r = launcher_boot_move_root(argv);
 		if (r < 0) {
 			(void)log_set_sinks(LOG_SINK_KMSG | LOG_SINK_CONSOLE);
@@ -262,9 +269,6 @@ static int pid1_main(char **argv)
 		}
 	}
 	log_set_level(opts.loglevel);
-	r = launcher_boot_harden();
-	if (r < 0)
-		launcher_emergency(opts.sandbox, "Failed to harden veil-init: %s", strerror(-r));
 	log_info("veil-init starting%s", opts.sandbox ? " in sandbox mode" : " as PID 1");
 	r = run_pod();
 	if (opts.sandbox)
