@@ -13,6 +13,16 @@ struct veil_cmd {
  * declared here, listed in the table of tools/veil.c and in Kbuild.
  */
 
+/* initrd/ */
+int tool_mkinitrd(int argc, char **argv);
+/* fhe/ */
+int tool_train(int argc, char **argv);
+/* kbs/ */
+int tool_kbs_admin(int argc, char **argv);
+
+/* fhe/ core */
+int tool_keygen(int argc, char **argv);
+
 /* launcher/ */
 int tool_measure(int argc, char **argv);
 
