@@ -14,6 +14,7 @@ static const struct veil_cmd cmds[] = {
 	{ "mkinitrd", tool_mkinitrd, "build a reproducible initramfs from a list" },
 
 	/* launcher/ */
+	{ "measure", tool_measure, "a bundle's digest, or the PCR 23 value of a manifest" },
 
 	/* fhe/ */
 	{ "train", tool_train, "train the demo's Fashion-MNIST MLP (deterministic)" },
