@@ -38,7 +38,7 @@ int decryptd_harden(bool *ret_locked)
 static const int allowed[] = {
 	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(writev), SCMP_SYS(close), SCMP_SYS(openat),
 	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek), SCMP_SYS(io_uring_enter),
-	SCMP_SYS(getsockopt), SCMP_SYS(shutdown), SCMP_SYS(pidfd_send_signal), SCMP_SYS(futex),
+	SCMP_SYS(getsockopt), SCMP_SYS(sendto), SCMP_SYS(shutdown), SCMP_SYS(pidfd_send_signal), SCMP_SYS(futex),
 	SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise), SCMP_SYS(mprotect),
 	SCMP_SYS(brk), SCMP_SYS(getrandom), SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
 	SCMP_SYS(nanosleep), SCMP_SYS(sched_yield), SCMP_SYS(getpid), SCMP_SYS(gettid),

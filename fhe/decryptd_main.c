@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
 	int c, r;
 
 	log_set_prefix("veil-decryptd");
+	/* one arena: buffers freed by another thread are reused, not stranded */
+	mallopt(M_ARENA_MAX, 1);
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'c':

@@ -108,7 +108,8 @@ static struct io_uring_sqe *sqe_get(struct decryptd_server *s)
 
 /* ---- workers ------------------------------------------------------------------ */
 
-static void run_job(struct decryptd_server *s, struct job *j)
+/* Builds the reply into out (REPLY_CAP bytes); returns its length. */
+static int run_request(struct decryptd_server *s, struct job *j, uint8_t *out)
 {
 	struct decryptd_request req;
 	char msg[DECRYPTD_MSG_MAX + 1];
@@ -118,28 +119,43 @@ static void run_job(struct decryptd_server *s, struct job *j)
 
 	r = decryptd_parse_request(j->req, j->req_len, &req, msg);
 	if (r < 0) {	/* parsed once already by the ring thread: cannot happen */
-		j->reply_len = decryptd_build_reply(req.id, DECRYPTD_INTERNAL, "internal", 8,
-						    j->reply, REPLY_CAP);
 		j->close_after = true;
-		return;
+		return decryptd_build_reply(req.id, DECRYPTD_INTERNAL, "internal", 8, out,
+					    REPLY_CAP);
 	}
 	if (req.op == DECRYPTD_OP_PING) {
-		j->reply_len = decryptd_build_reply(req.id, DECRYPTD_OK, req.body, req.body_len,
-						    j->reply, REPLY_CAP);
-		return;
+		return decryptd_build_reply(req.id, DECRYPTD_OK, req.body, req.body_len, out,
+					    REPLY_CAP);
 	}
 	r = decryptd_model_decrypt(decryptd_config_model(s->cfg, req.name), &req, y,
 				   DECRYPTD_OUT_MAX, &n, msg);
 	if (r == 0) {
-		j->reply_len = decryptd_build_outputs(req.id, y, n, j->reply, REPLY_CAP);
+		r = decryptd_build_outputs(req.id, y, n, out, REPLY_CAP);
 		explicit_bzero(y, n * sizeof(double));
-		return;
+		return r;
 	}
 	j->close_after = r == -EBADMSG;
-	j->reply_len = decryptd_build_reply(req.id,
-					    r == -EBADMSG ? DECRYPTD_BAD_CIPHERTEXT : DECRYPTD_INTERNAL,
-					    msg, strlen(msg), j->reply, REPLY_CAP);
+	return decryptd_build_reply(req.id,
+				    r == -EBADMSG ? DECRYPTD_BAD_CIPHERTEXT : DECRYPTD_INTERNAL, msg,
+				    strlen(msg), out, REPLY_CAP);
 }
+
+static void run_job(struct decryptd_server *s, struct job *j)
+{
+	uint8_t out[REPLY_CAP];
+	int n = run_request(s, j, out);
+
+	/* exactly the reply's size: memory follows the load, not the caps */
+	if (n > 0)
+		j->reply = malloc((size_t)n);
+	if (j->reply) {
+		memcpy(j->reply, out, (size_t)n);
+		j->reply_len = n;
+	}
+	explicit_bzero(out, n > 0 ? (size_t)n : 0);
+}
+
+
 
 static void *worker(void *arg)
 {
@@ -178,7 +194,7 @@ static void job_free(struct job *j)
 		return;
 	free(j->req);
 	if (j->reply) {
-		explicit_bzero(j->reply, REPLY_CAP);	/* decrypted outputs */
+		explicit_bzero(j->reply, (size_t)j->reply_len);	/* decrypted outputs */
 		free(j->reply);
 	}
 	free(j);
@@ -256,14 +272,15 @@ static void send_reply(struct decryptd_server *s, struct conn *c, uint8_t *buf, 
 static void reply_error(struct decryptd_server *s, struct conn *c, uint32_t id,
 			enum decryptd_status st, const char *msg, bool close_after)
 {
-	uint8_t *buf = malloc(REPLY_CAP);
+	size_t len = FRAME_HDR_LEN + DECRYPTD_HDR_LEN + strnlen(msg, DECRYPTD_MSG_MAX);
+	uint8_t *buf = malloc(len);
 	int n;
 
 	if (!buf) {
 		conn_close(s, c);
 		return;
 	}
-	n = decryptd_build_reply(id, st, msg, strnlen(msg, DECRYPTD_MSG_MAX), buf, REPLY_CAP);
+	n = decryptd_build_reply(id, st, msg, strnlen(msg, DECRYPTD_MSG_MAX), buf, len);
 	log_debug("connection %d: %s: %s", c->fd, decryptd_status_name(st), msg);
 	send_reply(s, c, buf, (size_t)n, close_after);
 }
@@ -335,11 +352,9 @@ static void process_input(struct decryptd_server *s, struct conn *c)
 		}
 	}
 	j = calloc(1, sizeof(*j));
-	if (j) {
+	if (j)
 		j->req = malloc(plen);
-		j->reply = malloc(REPLY_CAP);
-	}
-	if (!j || !j->req || !j->reply) {
+	if (!j || !j->req) {
 		job_free(j);
 		reply_error(s, c, req.id, DECRYPTD_BUSY, "out of memory", false);
 		goto consumed;
@@ -611,6 +626,7 @@ static int setup_bufring(struct decryptd_server *s)
 	s->bufs = malloc((size_t)NBUFS * BUFSZ);
 	if (!s->bufs)
 		return -ENOMEM;
+	memset(s->bufs, 0, (size_t)NBUFS * BUFSZ);	/* fault in (and lock) now, not under load */
 	reg.ring_addr = (unsigned long)s->br;
 	reg.ring_entries = NBUFS;
 	reg.bgid = BGID;
