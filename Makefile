@@ -58,8 +58,50 @@ VEIL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS)
 
 include $(srctree)/Kbuild
 
+# ---- BPF: vmlinux.h from the guest kernel's BTF, objects, skeletons ------------
+# Every NAME.bpf.o in bpf-y is built from NAME.bpf.c (clang -target bpf, then
+# `bpftool gen object` to drop DWARF) and gets NAME.skel.h under $(O); the
+# skeletons are generated headers every C object waits for. vmlinux.h comes
+# from VMLINUX_BTF, by default the BTF of the guest kernel the test bed boots
+# (Debian 12's 6.1, extracted by tests/vm/kernel), so programs only use what
+# the guest has; CO-RE carries them to 6.12 too.
+VMLINUX_BTF ?= $(O)/vm/kernel/6.1/vmlinux
+BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_x86 -Wall -Werror -I$(O) -I$(srctree) $(bpf-cflags-y)
+bpf-objs  := $(addprefix $(O)/,$(bpf-y))
+bpf-skels := $(bpf-objs:.bpf.o=.skel.h)
+gen-headers-y += $(bpf-skels)
+
+$(O)/vm/kernel/%/vmlinux: $(srctree)/tests/vm/kernel | $(DEPS_STAMP)
+	$(call msg,KERNEL,vm/kernel/$*)
+	$(Q)$(srctree)/tests/vm/kernel $* $(O)/vm/kernel/$*
+	$(Q)touch $@
+
+$(O)/vmlinux.h: $(VMLINUX_BTF) | $(DEPS_STAMP)
+	$(call msg,GEN,vmlinux.h)
+	$(Q)$(BPFTOOL) btf dump file $< format c > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(bpf-objs): $(O)/%.bpf.o: $(srctree)/%.bpf.c $(O)/vmlinux.h $(FLAGS_STAMP) | $(DEPS_STAMP)
+	$(call msg,CLANG,$*.bpf.o)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(O)/$*.bpf.d -MT $@ -c $< -o $(O)/$*.tmp.bpf.o
+	$(Q)$(BPFTOOL) gen object $@ $(O)/$*.tmp.bpf.o
+	$(Q)rm -f $(O)/$*.tmp.bpf.o
+
+$(bpf-skels): $(O)/%.skel.h: $(O)/%.bpf.o
+	$(call msg,GEN,$*.skel.h)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$(notdir $*))_bpf > $@.tmp
+	$(Q)mv $@.tmp $@
+
+# ---- the test bed's list of programs to run inside the guest ----------------
+# vm-tests-y (Kbuild) is written to $(O)/tests/vm/vm-tests.list, rewritten only
+# when it changes; tests/vm/guest_suite_test boots them all in one guest.
+VM_TESTS_LIST := $(O)/tests/vm/vm-tests.list
+$(shell mkdir -p '$(O)/tests/vm' && { [ "$$(cat '$(VM_TESTS_LIST)' 2>/dev/null)" = '$(strip $(vm-tests-y))' ] || \
+	printf '%s' '$(strip $(vm-tests-y))' > '$(VM_TESTS_LIST)'; })
+
 # Libraries every area may use; Kbuild adds more through ldlibs-y.
-LDLIBS_ALL := $(ldlibs-y) -ljansson -lcrypto -lpthread
+LDLIBS_ALL := $(ldlibs-y) -ljansson -lcurl -lcrypto -lpthread
 
 ALL_CFLAGS  := $(VEIL_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(VEIL_LDFLAGS) $(LDFLAGS)
@@ -110,7 +152,8 @@ $(O)/$(1): $$(addprefix $(O)/,$$($(1)-y)) $(lib-files)
 	$(Q)$$(CC) $$(ALL_LDFLAGS) $$($(1)-ldflags) -o $$@ $$(filter %.o,$$^) $$(link-group) \
 		$$($(1)-ldlibs) $$(LDLIBS_ALL)
 endef
-$(foreach p,$(progs-y),$(eval $(call prog_rule,$(p))))
+# test-progs-y: programs with their own main() built for tests, never installed.
+$(foreach p,$(progs-y) $(test-progs-y),$(eval $(call prog_rule,$(p))))
 
 # ---- tests -------------------------------------------------------------------
 define test_rule
@@ -139,7 +182,7 @@ endef
 $(foreach s,$(solibs-y),$(eval $(call solib_rule,$(s))))
 solib-files := $(addprefix $(O)/,$(solibs-y))
 
-prog-files := $(addprefix $(O)/,$(progs-y))
+prog-files := $(addprefix $(O)/,$(progs-y) $(test-progs-y))
 test-files := $(addprefix $(O)/,$(tests-y) $(test-helpers-y))
 
 all: $(lib-files) $(solib-files) $(prog-files) $(test-files) $(extra-y)
@@ -196,7 +239,7 @@ bench: all $(bench-deps-y)
 demo: all $(demo-deps-y)
 	$(Q)VEIL_SRCDIR=$(srctree) VEIL_BUILDDIR=$(O) $(srctree)/scripts/demo
 
-initrd: all $(initrd-y)
+initrd: all $(addprefix $(O)/,$(initrd-y))
 ifeq ($(strip $(initrd-y)),)
 	@echo "make initrd: the initrd builder is not built yet (test-bed issue)" >&2; exit 1
 endif

@@ -41,5 +41,6 @@ int attest_verify(const char *tee, const json_t *evidence, const uint8_t binding
 
 /* The verifiers (attest/verify_TEE.c). */
 extern const struct attest_verifier attest_verifier_sample;
+extern const struct attest_verifier attest_verifier_tpm;
 
 #endif

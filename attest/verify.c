@@ -8,6 +8,7 @@
 /* One line per TEE, so areas add verifiers without touching each other. */
 static const struct attest_verifier *const verifiers[] = {
 	&attest_verifier_sample,
+	&attest_verifier_tpm,
 };
 
 int attest_verify(const char *tee, const json_t *evidence, const uint8_t binding[ATTEST_BINDING_LEN],

@@ -11,10 +11,12 @@
 /* One line per verb, grouped by area so parallel work merges cleanly. */
 static const struct veil_cmd cmds[] = {
 	/* initrd/ */
+	{ "mkinitrd", tool_mkinitrd, "build a reproducible initramfs from a list" },
 
 	/* launcher/ */
 
 	/* fhe/ */
+	{ "train", tool_train, "train the demo's Fashion-MNIST MLP (deterministic)" },
 
 	/* kbs/, attest/ */
 

@@ -13,4 +13,9 @@ struct veil_cmd {
  * declared here, listed in the table of tools/veil.c and in Kbuild.
  */
 
+/* initrd/ */
+int tool_mkinitrd(int argc, char **argv);
+/* fhe/ */
+int tool_train(int argc, char **argv);
+
 #endif
