@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "keyring/keyring.h"
@@ -293,16 +294,21 @@ TEST_F(g, revoke_all_cuts_off_a_running_grant)
 TEST_F(g, granted_key_expires_after_its_timeout)
 {
 	const char *grant[] = { "default/key/short" };
-	key_serial_t k, ring;
 	char *argv[] = { "keyctl", "print", NULL, NULL };
+	key_serial_t k, ring;
+	struct timespec t0, t1;
 	struct ctr c;
 
-	ASSERT_EQ(0, keyring_add(self->kr, "default/key/short", KEYRING_USER, "short", 5, 1, &k));
+	/* 4 s: the first read must beat the timeout even on a loaded machine */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, keyring_add(self->kr, "default/key/short", KEYRING_USER, "short", 5, 4, &k));
 	ASSERT_EQ(0, keyring_container_new(self->kr, "short", grant, 1, &ring));
 	argv[2] = SERIAL(k);
 	ASSERT_EQ(0, run_ctr("short", ring, true, argv, NULL, NULL, &c));
 	EXPECT_EQ(0, ctr_exit(&c));
-	usleep(2100 * 1000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	usleep(5200000 - (useconds_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
+				      (t1.tv_nsec - t0.tv_nsec) / 1000));
 	ASSERT_EQ(0, run_ctr("short", ring, true, argv, NULL, NULL, &c));
 	EXPECT_EQ(1, ctr_exit(&c));
 	EXPECT_NONNULL(strstr(c.out, "Key has expired"));
