@@ -29,6 +29,8 @@
 #define KEY_NEED_VIEW 1
 #define KEY_NEED_READ 2
 #define KEY_NEED_SEARCH 4
+/* a lookup by serial; the real check (READ, ...) follows it */
+#define KEY_DEFER_PERM_CHECK 10
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -194,7 +196,8 @@ int veil_key_permission(unsigned long long *ctx)
 	if (!bpf_map_lookup_elem(&protected_keys, &serial))
 		return 0;
 	g.serial = serial;
-	if ((need == KEY_NEED_VIEW || need == KEY_NEED_READ || need == KEY_NEED_SEARCH) &&
+	if ((need == KEY_NEED_VIEW || need == KEY_NEED_READ || need == KEY_NEED_SEARCH ||
+	     need == KEY_DEFER_PERM_CHECK) &&
 	    bpf_map_lookup_elem(&key_grants, &g))
 		return 0;
 	report(EBPF_HOOK_KEY_PERMISSION, g.cgid, (need << 32) | (__u32)serial);
