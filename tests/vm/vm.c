@@ -13,8 +13,6 @@
 #include "lib/fd.h"
 #include "tests/harness.h"
 
-#define VM_MAX_ARGS 64
-
 const char *vm_path(char *buf, size_t len, const char *rel)
 {
 	snprintf(buf, len, "%s/%s", harness_builddir(), rel);
@@ -29,23 +27,37 @@ const char *vm_src_path(char *buf, size_t len, const char *rel)
 
 int vm_run(char **ret_out, const char *arg, ...)
 {
-	const char *argv[VM_MAX_ARGS + 2];
-	char runner[4096], *out = NULL;
-	size_t n = 0, len = 0;
-	int p[2], status, r;
+	const char *args[VM_MAX_ARGS + 1];
+	size_t n = 0;
 	va_list ap;
-	pid_t pid;
 
-	argv[n++] = vm_src_path(runner, sizeof(runner), "tests/vm/run-in-guest");
 	va_start(ap, arg);
 	for (const char *a = arg; a; a = va_arg(ap, const char *)) {
 		if (n >= VM_MAX_ARGS) {
 			va_end(ap);
 			return -E2BIG;
 		}
-		argv[n++] = a;
+		args[n++] = a;
 	}
 	va_end(ap);
+	args[n] = NULL;
+	return vm_runv(ret_out, args);
+}
+
+int vm_runv(char **ret_out, const char *const *args)
+{
+	const char *argv[VM_MAX_ARGS + 2];
+	char runner[4096], *out = NULL;
+	size_t n = 0, len = 0;
+	int p[2], status, r;
+	pid_t pid;
+
+	argv[n++] = vm_src_path(runner, sizeof(runner), "tests/vm/run-in-guest");
+	for (; *args; args++) {
+		if (n > VM_MAX_ARGS)
+			return -E2BIG;
+		argv[n++] = *args;
+	}
 	argv[n] = NULL;
 
 	if (pipe2(p, O_CLOEXEC) < 0)

@@ -17,8 +17,11 @@
 #include <stddef.h>
 
 #define VM_OUTPUT_MAX (4u << 20)
+#define VM_MAX_ARGS 64
 
 int vm_run(char **ret_out, const char *arg, ...) __attribute__((sentinel));
+/* The same with a NULL-terminated array of at most VM_MAX_ARGS arguments. */
+int vm_runv(char **ret_out, const char *const *args);
 /* O/rel (a built program), or with src set, the source tree's rel. */
 const char *vm_path(char *buf, size_t len, const char *rel);
 const char *vm_src_path(char *buf, size_t len, const char *rel);
