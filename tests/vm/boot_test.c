@@ -57,8 +57,28 @@ TEST_TIMEOUT(bpf_lsm_skeleton_works_on_the_6_12_cloud_kernel, BOOT_TIMEOUT)
 {
 	char p[4096];
 
-	ASSERT_EQ(0, vm_run(NULL, "--kernel", "6.12", "--name", "lsm-6.12", "--",
-			    vm_path(p, sizeof(p), "tests/vm/guest/lsm_test"), NULL));
+	char *out = NULL;
+
+	/* virtio_net and its dependencies are .ko.xz there: they must load too. */
+	ASSERT_EQ(0, vm_run(&out, "--kernel", "6.12", "--module", "virtio_net", "--name",
+			    "lsm-6.12", "--", vm_path(p, sizeof(p), "tests/vm/guest/lsm_test"),
+			    NULL));
+	EXPECT_NONNULL(strstr(out, "modules loaded, 0 failed"));
+	EXPECT_NULL(strstr(out, "# guest-init: 0 modules loaded"));
+	free(out);
+}
+
+TEST_TIMEOUT(custom_init_and_extra_files_replace_the_test_init, BOOT_TIMEOUT)
+{
+	char init[4096], extra[4096], file[4200], *out = NULL;
+
+	vm_src_path(init, sizeof(init), "tests/vm/guest/custom-init.sh");
+	vm_src_path(extra, sizeof(extra), "tests/vm/guest/extra.txt");
+	snprintf(file, sizeof(file), "%s:/etc/veil/extra.txt", extra);
+	ASSERT_EQ(0, vm_run(&out, "--init", init, "--file", file, "--marker", "CUSTOM-INIT-DONE",
+			    "--name", "custom-init", NULL));
+	EXPECT_NONNULL(strstr(out, "custom init read: extra file for the test bed"));
+	free(out);
 }
 
 TEST_TIMEOUT(pcr23_extend_in_guest_equals_host_computation, BOOT_TIMEOUT)
