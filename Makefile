@@ -166,7 +166,7 @@ $(foreach t,$(tests-y) $(test-helpers-y),$(eval $(call test_rule,$(t))))
 prog-files := $(addprefix $(O)/,$(progs-y) $(test-progs-y))
 test-files := $(addprefix $(O)/,$(tests-y) $(test-helpers-y))
 
-all: $(lib-files) $(prog-files) $(test-files) $(extra-y)
+all: $(lib-files) $(prog-files) $(test-files) $(bpf-skels) $(extra-y)
 
 # make check [T=AREA]: the test list is tests-y in Kbuild, nowhere else.
 check-list := $(if $(T),$(filter $(addprefix tests/,$(addsuffix /%,$(T))),$(tests-y)),$(tests-y))

@@ -195,9 +195,12 @@ int initrd_list_add(struct initrd_list *l, const struct initrd_entry *e)
 	n.source = e->source ? strdup(e->source) : NULL;
 	n.data = NULL;
 	if (e->data) {
-		n.data = malloc(e->data_len ? e->data_len : 1);
-		if (n.data)
+		/* NUL-terminated too, so generated text can be read as a string. */
+		n.data = malloc(e->data_len + 1);
+		if (n.data) {
 			memcpy(n.data, e->data, e->data_len);
+			n.data[e->data_len] = '\0';
+		}
 	}
 	if (!n.path || (e->source && !n.source) || (e->data && !n.data)) {
 		entry_done(&n);
