@@ -199,8 +199,9 @@ TEST_F(ckks, dense_product_equals_plain_product)
 	fhe_dense_free(d);
 }
 
-/* Each operation against double arithmetic. Values |x| <= 4 at scale 2^40;
- * fresh noise < 2^12, so every bound below is ~2^-26 or looser. */
+/* Each operation against double arithmetic. Values |x| <= 4 at scale 2^40.
+ * A fresh ciphertext's noise has std ~340 per coefficient, ~sqrt(N)*340/2^40
+ * ~ 3e-8 per slot; the bounds below are 1e-6 (> 20 sigma) or looser. */
 TEST_F(ckks, evaluation_matches_double_arithmetic)
 {
 	enum { K = 64 };
@@ -229,7 +230,7 @@ TEST_F(ckks, evaluation_matches_double_arithmetic)
 	ASSERT_EQ(0, fhe_decode_slots(dec, K, out, NULL));
 	for (int i = 0; i < K; i++)
 		ref[i] = a[i] + b[i];
-	EXPECT_LE(max_err(out, ref, K), 1e-7);
+	EXPECT_LE(max_err(out, ref, K), 1e-6);
 	fhe_plaintext_free(dec);
 	/* sub */
 	ASSERT_EQ(0, fhe_sub(t, cb));
@@ -238,13 +239,13 @@ TEST_F(ckks, evaluation_matches_double_arithmetic)
 	ASSERT_EQ(0, fhe_decode_slots(dec, K, out, NULL));
 	for (int i = 0; i < K; i++)
 		ref[i] = a[i] - b[i];
-	EXPECT_LE(max_err(out, ref, K), 1e-7);
+	EXPECT_LE(max_err(out, ref, K), 1e-6);
 	fhe_plaintext_free(dec);
 	/* add plain */
 	ASSERT_EQ(0, fhe_add_plain(t, pb));
 	ASSERT_EQ(0, fhe_decrypt_unflooded(self->sk, t, &dec));
 	ASSERT_EQ(0, fhe_decode_slots(dec, K, out, NULL));
-	EXPECT_LE(max_err(out, a, K), 1e-7);
+	EXPECT_LE(max_err(out, a, K), 1e-6);
 	fhe_plaintext_free(dec);
 	fhe_ciphertext_free(t);
 	/* multiply by plaintext, rescale */
@@ -256,7 +257,7 @@ TEST_F(ckks, evaluation_matches_double_arithmetic)
 	ASSERT_EQ(0, fhe_decode_slots(dec, K, out, NULL));
 	for (int i = 0; i < K; i++)
 		ref[i] = a[i] * c[i];
-	EXPECT_LE(max_err(out, ref, K), 1e-6);
+	EXPECT_LE(max_err(out, ref, K), 4e-6);
 	fhe_plaintext_free(dec);
 	/* drop to level 1 keeps the value */
 	ASSERT_EQ(0, fhe_drop_to_level(t, 1));
