@@ -203,3 +203,33 @@ TEST(policy_uploads_take_unpadded_base64url_only)
 	EXPECT_EQ(-EINVAL, kbs_parse_policy_upload("{\"policy\":\"e+0\"}", 15, &text, &n, NULL, err,
 						   sizeof(err)));
 }
+
+TEST(token_header_carries_x5c_when_a_chain_is_configured)
+{
+	char dir[] = "/tmp/veil-kbs-x5c.XXXXXX", cmd[1024], key[128], crt[128], other[128], err[256];
+	struct kbs_token_signer s;
+	json_t *x5c;
+
+	if (access("/usr/bin/openssl", X_OK) != 0)
+		SKIP("openssl(1) is not installed (scripts/deps installs it)");
+	ASSERT_NONNULL(mkdtemp(dir));
+	snprintf(key, sizeof(key), "%s/token.key", dir);
+	snprintf(crt, sizeof(crt), "%s/token.crt", dir);
+	snprintf(other, sizeof(other), "%s/other.crt", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout %s -out %s "
+		 "-days 1 -subj /CN=veil-kbs-token >/dev/null 2>&1 && "
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null "
+		 "-out %s -days 1 -subj /CN=other >/dev/null 2>&1", key, crt, other);
+	ASSERT_EQ(0, system(cmd));
+	ASSERT_EQ(0, kbs_token_signer_init(&s, key, crt, err, sizeof(err)));
+	x5c = json_object_get(s.jwk, "x5c");
+	EXPECT_EQ(1, json_array_size(x5c));
+	EXPECT_STREQ("ES256", json_string_value(json_object_get(s.jwk, "alg")));
+	kbs_token_signer_done(&s);
+	/* A chain whose leaf is not the signer's key is refused. */
+	EXPECT_EQ(-EINVAL, kbs_token_signer_init(&s, key, other, err, sizeof(err)));
+	EXPECT_NONNULL(strstr(err, "not the signer's"));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	EXPECT_EQ(0, system(cmd));
+}
