@@ -9,11 +9,13 @@
 #include "attest/jwk.h"
 #include "attest/jws.h"
 #include "kbs/admin.h"
+#include "kbs/config.h"
 #include "kbs/proto.h"
 #include "kbs/resource.h"
 #include "kbs/session.h"
 #include "kbs/token.h"
 #include "lib/cleanup.h"
+#include "lib/fd.h"
 
 TEST(sessions_are_copied_expire_and_the_store_has_a_cap)
 {
@@ -232,4 +234,41 @@ TEST(token_header_carries_x5c_when_a_chain_is_configured)
 	EXPECT_NONNULL(strstr(err, "not the signer's"));
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	EXPECT_EQ(0, system(cmd));
+}
+
+TEST(config_file_errors_name_the_member)
+{
+	static const struct {
+		const char *json, *why;
+	} cases[] = {
+		{ "{\"listen\":\"127.0.0.1:1\",\"bogus\":1}", "bogus" },
+		{ "{\"session_timeout\":0}", "session_timeout" },
+		{ "{\"tls\":{\"certificate\":1}}", "certificate" },
+		{ "{\"admin\":{\"mode\":\"open\"}}", "'admin.mode'" },
+		{ "{\"admin\":{}}", "'admin.public_key' is required" },
+		{ "{\"token\":{\"lifetime\":\"5\"}}", "lifetime" },
+		{ "[]", "expected a JSON object" },
+	};
+	char path[] = "/tmp/veil-kbs-cfg.XXXXXX", err[512];
+	struct kbs_config c;
+	int fd = mkstemp(path);
+
+	ASSERT_GE(fd, 0);
+	close(fd);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		ASSERT_EQ(0, fd_write_file_atomic(path, cases[i].json, strlen(cases[i].json), 0600));
+		err[0] = 0;
+		EXPECT_EQ(-EINVAL, kbs_config_load(path, &c, err, sizeof(err)));
+		if (!strstr(err, cases[i].why))
+			harness_fail(__FILE__, __LINE__, false, "case %zu: '%s' lacks '%s'", i, err,
+				     cases[i].why);
+		kbs_config_done(&c);
+	}
+	ASSERT_EQ(0, fd_write_file_atomic(path, "{\"session_timeout\":7}", 21, 0600));
+	ASSERT_EQ(0, kbs_config_load(path, &c, err, sizeof(err)));
+	EXPECT_EQ(7, c.session_timeout);
+	EXPECT_EQ(300, c.token_lifetime);
+	EXPECT_EQ(KBS_ADMIN_DENY_ALL, c.admin.mode);
+	kbs_config_done(&c);
+	unlink(path);
 }
