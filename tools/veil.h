@@ -17,6 +17,9 @@ struct veil_cmd {
 int tool_mkinitrd(int argc, char **argv);
 /* fhe/ */
 int tool_train(int argc, char **argv);
+int tool_seal(int argc, char **argv);
+int tool_infer(int argc, char **argv);
+int tool_decrypt(int argc, char **argv);
 
 /* fhe/ core */
 int tool_keygen(int argc, char **argv);
