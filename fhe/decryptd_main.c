@@ -41,8 +41,6 @@ int main(int argc, char **argv)
 	log_set_prefix("veil-decryptd");
 	/* one arena: buffers freed by another thread are reused, not stranded */
 	mallopt(M_ARENA_MAX, 1);
-	/* request buffers (up to 4 MiB) are mmapped and unmapped: RSS follows the load */
-	mallopt(M_MMAP_THRESHOLD, 128 << 10);
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'c':

@@ -58,6 +58,7 @@ struct conn {
 
 struct job {
 	struct conn *c;
+	uint8_t *req_buf;	/* owned; req points into it */
 	uint8_t *req;
 	size_t req_len;
 	uint8_t *reply;
@@ -192,7 +193,7 @@ static void job_free(struct job *j)
 {
 	if (!j)
 		return;
-	free(j->req);
+	free(j->req_buf);
 	if (j->reply) {
 		explicit_bzero(j->reply, (size_t)j->reply_len);	/* decrypted outputs */
 		free(j->reply);
@@ -352,14 +353,22 @@ static void process_input(struct decryptd_server *s, struct conn *c)
 		}
 	}
 	j = calloc(1, sizeof(*j));
-	if (j)
-		j->req = malloc(plen);
+	if (j && (size_t)r == c->in_len) {
+		/* the usual case, one whole frame buffered: the job takes the buffer */
+		j->req_buf = TAKE_PTR(c->in);
+		j->req = j->req_buf + FRAME_HDR_LEN;
+		c->in_len = c->in_cap = 0;
+	} else if (j) {
+		j->req_buf = malloc(plen);
+		j->req = j->req_buf;
+		if (j->req)
+			memcpy(j->req, payload, plen);
+	}
 	if (!j || !j->req) {
 		job_free(j);
 		reply_error(s, c, req.id, DECRYPTD_BUSY, "out of memory", false);
 		goto consumed;
 	}
-	memcpy(j->req, payload, plen);
 	j->req_len = plen;
 	j->c = c;
 	if (!enqueue(s, j)) {
@@ -370,6 +379,8 @@ static void process_input(struct decryptd_server *s, struct conn *c)
 	c->busy = true;
 	c->refs++;
 consumed:
+	if (!c->in)
+		return;		/* the job took the buffer: nothing else was in it */
 	memmove(c->in, c->in + r, c->in_len - (size_t)r);
 	c->in_len -= (size_t)r;
 }
