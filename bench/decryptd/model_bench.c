@@ -118,9 +118,9 @@ static void setup(const char *builddir, const char *model_path, unsigned int wor
 		die("own cgroup", r);
 	snprintf(sock, sizeof(sock), "%s/dd.sock", dir);
 	snprintf(cfg, sizeof(cfg),
-		 "{\"socket\":\"%s\",\"workers\":%u,\"queue\":512,\"containers\":{\"%s\":\"bench\"},"
+		 "{\"socket\":\"%s\",\"io\":\"%s\",\"workers\":%u,\"queue\":512,\"containers\":{\"%s\":\"bench\"},"
 		 "\"models\":{\"model\":{\"sealed\":\"%s\",\"key\":\"veil:bench/fhe/model\",\"grant\":[\"bench\"]}}}",
-		 sock, workers, cg, path);
+		 sock, getenv("VEIL_BENCH_IO") ? getenv("VEIL_BENCH_IO") : "auto", workers, cg, path);
 	snprintf(path, sizeof(path), "%s/config.json", dir);
 	f = fopen(path, "w");
 	fputs(cfg, f);
