@@ -18,6 +18,9 @@ static const struct veil_cmd cmds[] = {
 
 	/* fhe/ */
 	{ "train", tool_train, "train the demo's Fashion-MNIST MLP (deterministic)" },
+	{ "seal", tool_seal, "encrypt a model's last dense layer (CKKS) + manifest" },
+	{ "infer", tool_infer, "run a sealed model; outputs to veil-decryptd or files" },
+	{ "decrypt", tool_decrypt, "have veil-decryptd open output ciphertexts" },
 	{ "keygen", tool_keygen, "generate a CKKS key pair (secret 0600, public)" },
 
 	/* kbs/, attest/ */

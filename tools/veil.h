@@ -19,6 +19,9 @@ int tool_mkinitrd(int argc, char **argv);
 int tool_train(int argc, char **argv);
 /* kbs/ */
 int tool_kbs_admin(int argc, char **argv);
+int tool_seal(int argc, char **argv);
+int tool_infer(int argc, char **argv);
+int tool_decrypt(int argc, char **argv);
 
 /* fhe/ core */
 int tool_keygen(int argc, char **argv);
