@@ -15,6 +15,9 @@ static const struct veil_cmd cmds[] = {
 
 	/* launcher/ */
 
+	/* images */
+	{ "image", tool_image, "build, list, inspect, measure and unpack OCI image layouts" },
+
 	/* fhe/ */
 	{ "train", tool_train, "train the demo's Fashion-MNIST MLP (deterministic)" },
 
