@@ -180,7 +180,7 @@ refused:
 		return fail(u->e, -EINVAL, "entry '%.200s': its parent '%.200s' goes through a symlink",
 			    entry, dir);
 	if (fd == -ENOTDIR)
-		return fail(u->e, -EINVAL, "entry '%.200s': its parent '%.200s' is not a directory",
+		return fail(u->e, -EINVAL, "entry '%.200s': its parent '%.200s' is a symlink or not a directory",
 			    entry, dir);
 	return fail(u->e, fd, "entry '%.200s': cannot open parent '%.200s': %s", entry, dir,
 		    strerror(-fd));
