@@ -205,6 +205,9 @@ int launcher_image_parse_index(const char *buf, size_t len, const char *ref, cha
 		n_hits++;
 		hit = m;
 	}
+	if (n_hits == 0 && !name && !want)
+		return fail(e, -EINVAL, "index: %zu manifests and none for linux/%s; name one",
+			    json_array_size(arr), host_arch());
 	if (n_hits == 0)
 		return fail(e, -ENOENT, "index: no manifest matches '%.200s' (%zu listed)",
 			    ref && *ref ? ref : "(only one / this platform)", json_array_size(arr));
