@@ -298,7 +298,7 @@ static int merged_header(const json_t *prot, const json_t *shared, const json_t 
 		const char *k;
 		json_t *v;
 
-		if (!parts[i])
+		if (!parts[i] || json_is_null(parts[i]))
 			continue;
 		if (!json_is_object(parts[i])) {
 			json_decref(h);

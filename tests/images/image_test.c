@@ -333,6 +333,22 @@ TEST_F(skopeo, ec_recipient_opens_with_a_der_ec_key)
 	EXPECT_EQ(0, stat(p, &st));
 }
 
+TEST_F(skopeo, single_recipient_flattened_jwe_opens)
+{
+	struct ocicrypt_secret key = { self->rsa, self->rsa_len };
+	struct ocicrypt_keys k = { .jwe_keys = &key, .n_jwe_keys = 1 };
+	struct vjson_err e = { { 0 } };
+	char one[300], p[400];
+	struct stat st;
+
+	snprintf(one, sizeof(one), "%s/one", S);
+	ASSERT_EQ(0, it_run("cd '%s' && skopeo copy -q --encryption-key jwe:rsa.pub oci:plain:v1 "
+			    "oci:one:v1 >/dev/null", S));
+	ASSERT_EQ(0, open_unpack(one, "v1", &k, self->bundle, NULL, NULL, &e));
+	snprintf(p, sizeof(p), "%s/rootfs/bin/busybox", self->bundle);
+	EXPECT_EQ(0, stat(p, &st));
+}
+
 TEST_F(skopeo, flipped_ciphertext_or_hmac_is_refused_even_with_digests_fixed)
 {
 	struct ocicrypt_secret key = { self->rsa, self->rsa_len };
