@@ -77,14 +77,34 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static int add_entry(struct builder *b, int dirfd, const char *name, const struct stat *st)
+static int copy_data(struct builder *b, int dirfd, const char *name, off_t size)
 {
-	struct archive_entry *ent = archive_entry_new();
-	char target[UNPACK_PATH_MAX + 1];
-	int r = 0;
+	static char buf[1 << 20];
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	off_t left = size;
 
-	if (!ent)
-		return -ENOMEM;
+	if (fd < 0)
+		return fail(b->e, -errno, "'%.200s': %m", b->path);
+	while (left > 0) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			return fail(b->e, n < 0 ? -errno : -EIO, "'%.200s': changed while read",
+				    b->path);
+		if (n > left)
+			n = (ssize_t)left;
+		if (archive_write_data(b->a, buf, (size_t)n) != n)
+			return fail(b->e, -EIO, "'%.200s': %s", b->path, archive_error_string(b->a));
+		left -= n;
+	}
+	return 0;
+}
+
+static int write_entry(struct builder *b, struct archive_entry *ent, int dirfd, const char *name,
+		       const struct stat *st)
+{
+	char target[UNPACK_PATH_MAX + 1];
+
 	archive_entry_set_pathname(ent, b->path);
 	archive_entry_set_mode(ent, st->st_mode & (S_IFMT | 07777));
 	archive_entry_set_uid(ent, 0);
@@ -93,47 +113,26 @@ static int add_entry(struct builder *b, int dirfd, const char *name, const struc
 	if (S_ISLNK(st->st_mode)) {
 		ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
 
-		if (n < 0) {
-			r = fail(b->e, -errno, "'%.200s': readlink: %m", b->path);
-			goto out;
-		}
+		if (n < 0)
+			return fail(b->e, -errno, "'%.200s': readlink: %m", b->path);
 		target[n] = '\0';
 		archive_entry_set_symlink(ent, target);
 	} else if (S_ISREG(st->st_mode)) {
 		archive_entry_set_size(ent, st->st_size);
 	}
-	if (archive_write_header(b->a, ent) != ARCHIVE_OK) {
-		r = fail(b->e, -EIO, "'%.200s': %s", b->path, archive_error_string(b->a));
-		goto out;
-	}
-	if (S_ISREG(st->st_mode)) {
-		_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		static char buf[1 << 20];
-		off_t left = st->st_size;
+	if (archive_write_header(b->a, ent) != ARCHIVE_OK)
+		return fail(b->e, -EIO, "'%.200s': %s", b->path, archive_error_string(b->a));
+	return S_ISREG(st->st_mode) ? copy_data(b, dirfd, name, st->st_size) : 0;
+}
 
-		if (fd < 0) {
-			r = fail(b->e, -errno, "'%.200s': %m", b->path);
-			goto out;
-		}
-		while (left > 0) {
-			ssize_t n = read(fd, buf, sizeof(buf));
+static int add_entry(struct builder *b, int dirfd, const char *name, const struct stat *st)
+{
+	struct archive_entry *ent = archive_entry_new();
+	int r;
 
-			if (n <= 0) {
-				r = fail(b->e, n < 0 ? -errno : -EIO, "'%.200s': changed while read",
-					 b->path);
-				goto out;
-			}
-			if (n > left)
-				n = (ssize_t)left;
-			if (archive_write_data(b->a, buf, (size_t)n) != n) {
-				r = fail(b->e, -EIO, "'%.200s': %s", b->path,
-					 archive_error_string(b->a));
-				goto out;
-			}
-			left -= n;
-		}
-	}
-out:
+	if (!ent)
+		return -ENOMEM;
+	r = write_entry(b, ent, dirfd, name, st);
 	archive_entry_free(ent);
 	return r;
 }

@@ -106,23 +106,20 @@ static int rsa_unwrap(EVP_PKEY *key, bool sha256, const uint8_t *ek, size_t ekle
 		      uint8_t cek[CEK_LEN])
 {
 	_cleanup_(pctx_freep) EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+	const EVP_MD *md = sha256 ? EVP_sha256() : EVP_sha1();
 	uint8_t buf[EK_MAX];
 	size_t n = sizeof(buf);
-	int r = -ENOKEY;
+	bool ok;
 
-	if (!c || EVP_PKEY_decrypt_init(c) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_OAEP_PADDING) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_oaep_md(c, sha256 ? EVP_sha256() : EVP_sha1()) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_mgf1_md(c, sha256 ? EVP_sha256() : EVP_sha1()) <= 0)
-		goto out;
-	if (EVP_PKEY_decrypt(c, buf, &n, ek, eklen) <= 0 || n != CEK_LEN)
-		goto out;
-	memcpy(cek, buf, CEK_LEN);
-	r = 0;
-out:
+	ok = c && EVP_PKEY_decrypt_init(c) > 0 &&
+	     EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_OAEP_PADDING) > 0 &&
+	     EVP_PKEY_CTX_set_rsa_oaep_md(c, md) > 0 && EVP_PKEY_CTX_set_rsa_mgf1_md(c, md) > 0 &&
+	     EVP_PKEY_decrypt(c, buf, &n, ek, eklen) > 0 && n == CEK_LEN;
+	if (ok)
+		memcpy(cek, buf, CEK_LEN);
 	explicit_bzero(buf, sizeof(buf));
 	ERR_clear_error();
-	return r;
+	return ok ? 0 : -ENOKEY;
 }
 
 /* The ephemeral public key of a recipient: {"kty":"EC","crv","x","y"} on the private key's curve. */
@@ -131,7 +128,7 @@ static int epk_parse(const json_t *epk, EVP_PKEY *priv, EVP_PKEY **ret, struct v
 	static const char *const keys[] = { "kty", "crv", "x", "y", NULL };
 	char group[64];
 	const char *kty, *crv, *want;
-	_cleanup_free_ uint8_t *x = NULL, *y = NULL;
+	uint8_t *x = NULL, *y = NULL;
 	size_t xl, yl, cl;
 	uint8_t pt[1 + 2 * 66];
 	OSSL_PARAM_BLD *bld = NULL;
@@ -153,11 +150,17 @@ static int epk_parse(const json_t *epk, EVP_PKEY *priv, EVP_PKEY **ret, struct v
 	if (!want || strcmp(want, crv))
 		return -ENOKEY;
 	cl = !strcmp(crv, "P-256") ? 32 : !strcmp(crv, "P-384") ? 48 : 66;
-	if (member(epk, "x", cl, cl, &x, &xl, e) < 0 || member(epk, "y", cl, cl, &y, &yl, e) < 0)
+	if (member(epk, "x", cl, cl, &x, &xl, e) < 0)
 		return fail(e, -EBADMSG, "JWE: 'epk' coordinates are malformed");
+	if (member(epk, "y", cl, cl, &y, &yl, e) < 0) {
+		free(x);
+		return fail(e, -EBADMSG, "JWE: 'epk' coordinates are malformed");
+	}
 	pt[0] = 4;
 	memcpy(pt + 1, x, cl);
 	memcpy(pt + 1 + cl, y, cl);
+	free(x);
+	free(y);
 	r = -ENOMEM;
 	bld = OSSL_PARAM_BLD_new();
 	if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
@@ -201,21 +204,61 @@ static void put_field(EVP_MD_CTX *md, const uint8_t *p, size_t n)
 		EVP_DigestUpdate(md, p, n);
 }
 
-static int ecdh_unwrap(EVP_PKEY *key, const json_t *hdr, const uint8_t *ek, size_t eklen,
-		       uint8_t cek[CEK_LEN], struct vjson_err *e)
+/* Z = ECDH(key, peer); KEK = Concat KDF (RFC 7518 §4.6.2); CEK = AES key unwrap. */
+static int derive_unwrap(EVP_PKEY *key, EVP_PKEY *peer, const uint8_t *apu, size_t apul,
+			 const uint8_t *apv, size_t apvl, const uint8_t *ek, size_t eklen,
+			 uint8_t cek[CEK_LEN])
 {
 	static const char alg[] = "ECDH-ES+A256KW";
 	static const uint8_t bits[4] = { 0, 0, 1, 0 };	/* 256 */
 	static const uint8_t one[4] = { 0, 0, 0, 1 };
-	_cleanup_(pkey_freep) EVP_PKEY *peer = NULL;
-	_cleanup_(pctx_freep) EVP_PKEY_CTX *c = NULL;
-	_cleanup_(cctx_freep) EVP_CIPHER_CTX *w = NULL;
-	_cleanup_free_ uint8_t *apu = NULL, *apv = NULL;
-	size_t apul = 0, apvl = 0, zl = 0;
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_CIPHER_CTX *w = EVP_CIPHER_CTX_new();
 	uint8_t z[66], kek[32], out[CEK_LEN + 8];
-	unsigned int kl = 0;
-	EVP_MD_CTX *md = NULL;
-	int r, n1 = 0, n2 = 0;
+	size_t zl = sizeof(z);
+	int r = -ENOKEY, n1 = 0, n2 = 0;
+
+	if (!c || !md || !w) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (EVP_PKEY_derive_init(c) <= 0 || EVP_PKEY_derive_set_peer(c, peer) <= 0 ||
+	    EVP_PKEY_derive(c, z, &zl) <= 0 || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
+		goto out;
+	EVP_DigestUpdate(md, one, 4);
+	EVP_DigestUpdate(md, z, zl);
+	put_field(md, (const uint8_t *)alg, strlen(alg));
+	put_field(md, apu, apul);
+	put_field(md, apv, apvl);
+	EVP_DigestUpdate(md, bits, 4);
+	if (!EVP_DigestFinal_ex(md, kek, NULL))
+		goto out;
+	EVP_CIPHER_CTX_set_flags(w, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+	if (!EVP_DecryptInit_ex(w, EVP_aes_256_wrap(), NULL, kek, NULL) ||
+	    !EVP_DecryptUpdate(w, out, &n1, ek, (int)eklen) ||
+	    !EVP_DecryptFinal_ex(w, out + n1, &n2) || n1 + n2 != CEK_LEN)
+		goto out;
+	memcpy(cek, out, CEK_LEN);
+	r = 0;
+out:
+	EVP_CIPHER_CTX_free(w);
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_CTX_free(c);
+	explicit_bzero(z, sizeof(z));
+	explicit_bzero(kek, sizeof(kek));
+	explicit_bzero(out, sizeof(out));
+	ERR_clear_error();
+	return r;
+}
+
+static int ecdh_unwrap(EVP_PKEY *key, const json_t *hdr, const uint8_t *ek, size_t eklen,
+		       uint8_t cek[CEK_LEN], struct vjson_err *e)
+{
+	_cleanup_(pkey_freep) EVP_PKEY *peer = NULL;
+	_cleanup_free_ uint8_t *apu = NULL, *apv = NULL;
+	size_t apul = 0, apvl = 0;
+	int r;
 
 	r = epk_parse(json_object_get(hdr, "epk"), key, &peer, e);
 	if (r < 0)
@@ -226,42 +269,7 @@ static int ecdh_unwrap(EVP_PKEY *key, const json_t *hdr, const uint8_t *ek, size
 		return -EBADMSG;
 	if (eklen != CEK_LEN + 8)
 		return fail(e, -EBADMSG, "JWE: wrapped key has the wrong length");
-	c = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-	zl = sizeof(z);
-	r = -ENOKEY;
-	if (!c || EVP_PKEY_derive_init(c) <= 0 || EVP_PKEY_derive_set_peer(c, peer) <= 0 ||
-	    EVP_PKEY_derive(c, z, &zl) <= 0)
-		goto out;
-	md = EVP_MD_CTX_new();
-	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-		r = -ENOMEM;
-		goto out;
-	}
-	EVP_DigestUpdate(md, one, 4);
-	EVP_DigestUpdate(md, z, zl);
-	put_field(md, (const uint8_t *)alg, strlen(alg));
-	put_field(md, apu, apul);
-	put_field(md, apv, apvl);
-	EVP_DigestUpdate(md, bits, 4);
-	if (!EVP_DigestFinal_ex(md, kek, &kl))
-		goto out;
-	w = EVP_CIPHER_CTX_new();
-	if (!w)
-		goto out;
-	EVP_CIPHER_CTX_set_flags(w, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
-	if (!EVP_DecryptInit_ex(w, EVP_aes_256_wrap(), NULL, kek, NULL) ||
-	    !EVP_DecryptUpdate(w, out, &n1, ek, (int)eklen) ||
-	    !EVP_DecryptFinal_ex(w, out + n1, &n2) || n1 + n2 != CEK_LEN)
-		goto out;
-	memcpy(cek, out, CEK_LEN);
-	r = 0;
-out:
-	EVP_MD_CTX_free(md);
-	explicit_bzero(z, sizeof(z));
-	explicit_bzero(kek, sizeof(kek));
-	explicit_bzero(out, sizeof(out));
-	ERR_clear_error();
-	return r;
+	return derive_unwrap(key, peer, apu, apul, apv, apvl, ek, eklen, cek);
 }
 
 static int gcm_open(const uint8_t cek[CEK_LEN], const uint8_t *iv, const char *aad,

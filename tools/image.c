@@ -255,6 +255,27 @@ static int kbs_from_files(void *ctx, const char *uri, uint8_t **ret, size_t *ret
 	return -ENOENT;
 }
 
+/* A key file into secure memory; its length or -errno. */
+static ssize_t read_key(const char *path, uint8_t **ret)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint8_t *p;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	p = secmem_alloc(KEY_FILE_MAX);
+	if (!p)
+		return -ENOMEM;
+	n = fd_read_full(fd, p, KEY_FILE_MAX);
+	if (n <= 0 || n == KEY_FILE_MAX) {
+		secmem_free(p);
+		return n < 0 ? n : -EINVAL;
+	}
+	*ret = p;
+	return n;
+}
+
 static int cmd_unpack(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -272,8 +293,8 @@ static int cmd_unpack(int argc, char **argv)
 	struct unpack_stats st = { 0 };
 	struct launcher_image *img = NULL;
 	struct vjson_err e = { { 0 } };
-	_cleanup_close_ int rootfd = -1;
-	_cleanup_free_ char *cfg = NULL;
+	int rootfd = -1;
+	char *cfg = NULL;
 	const char *ref = NULL;
 	bool bundle = false;
 	char root[4096];
@@ -284,20 +305,13 @@ static int cmd_unpack(int argc, char **argv)
 		switch (c) {
 		case 'r': ref = optarg; break;
 		case 'k': {
-			_cleanup_close_ int fd = -1;
 			ssize_t n;
 
 			if (keys.n_jwe_keys >= OCICRYPT_KEYS_MAX)
 				break;
-			fd = open(optarg, O_RDONLY | O_CLOEXEC);
-			keybufs[keys.n_jwe_keys] = secmem_alloc(KEY_FILE_MAX);
-			if (fd < 0 || !keybufs[keys.n_jwe_keys]) {
-				log_err("Failed to read key '%s': %m", optarg);
-				goto out;
-			}
-			n = fd_read_full(fd, keybufs[keys.n_jwe_keys], KEY_FILE_MAX);
-			if (n <= 0 || n == KEY_FILE_MAX) {
-				log_err("Failed to read key '%s'", optarg);
+			n = read_key(optarg, &keybufs[keys.n_jwe_keys]);
+			if (n < 0) {
+				log_err("Failed to read key '%s': %s", optarg, strerror((int)-n));
 				goto out;
 			}
 			secrets[keys.n_jwe_keys].data = keybufs[keys.n_jwe_keys];
@@ -370,6 +384,9 @@ static int cmd_unpack(int argc, char **argv)
 		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	r = 0;
 out:
+	if (rootfd >= 0)
+		close(rootfd);
+	free(cfg);
 	launcher_image_free(img);
 	for (size_t i = 0; i < OCICRYPT_KEYS_MAX; i++)
 		secmem_free(keybufs[i]);
