@@ -16,6 +16,9 @@ static const struct veil_cmd cmds[] = {
 	/* launcher/ */
 	{ "measure", tool_measure, "a bundle's digest, or the PCR 23 value of a manifest" },
 
+	/* images */
+	{ "image", tool_image, "build, list, inspect, measure and unpack OCI image layouts" },
+
 	/* fhe/ */
 	{ "train", tool_train, "train the demo's Fashion-MNIST MLP (deterministic)" },
 	{ "seal", tool_seal, "encrypt a model's last dense layer (CKKS) + manifest" },

@@ -15,6 +15,8 @@ struct veil_cmd {
 
 /* initrd/ */
 int tool_mkinitrd(int argc, char **argv);
+/* images */
+int tool_image(int argc, char **argv);
 /* fhe/ */
 int tool_train(int argc, char **argv);
 /* kbs/ */
