@@ -176,10 +176,10 @@ static void prepare_unit(struct launcher_unit *u, struct launcher_recorder *rec,
 
 /*
  * Attests (when the manifest names a KBS), puts the released resources into
- * veil's keyring and builds each container's grants ring. Fails closed: no
- * container starts without its keys.
+ * veil's keyring and builds each container's grants ring. Fails closed: the
+ * caller starts no container when this fails (the cause is logged).
  */
-static struct keyring *attest_and_grant(struct launcher_pod *pod)
+static int attest_and_grant(struct launcher_pod *pod, struct keyring **ret)
 {
 	const struct manifest *m = pod->m;
 	struct launcher_attest_opts ao = { .tpm_tcti = opts.tpm, .initdata = initdata_text };
@@ -187,15 +187,15 @@ static struct keyring *attest_and_grant(struct launcher_pod *pod)
 	struct keyring *kr;
 	int r;
 
+	*ret = NULL;
 	if (!m->has_kbs)
-		return NULL;
+		return 0;
 	r = keyring_new(&kr);
 	if (r < 0)
-		launcher_emergency(opts.sandbox, "Failed to create veil's keyring: %s", strerror(-r));
-	if (launcher_attest(m, &ao, kr, &st) < 0) {
-		keyring_revoke_all(kr);
-		launcher_emergency(opts.sandbox, "Attestation failed: no container starts");
-	}
+		return log_err("Failed to create veil's keyring: %s", strerror(-r));
+	r = launcher_attest(m, &ao, kr, &st);
+	if (r < 0)
+		goto fail;
 	log_info("attested in %.3fs (evidence %.3fs, network %.3fs, JWE %.4fs, keyring %.4fs): %u key(s)",
 		 st.total_s, st.evidence_s, st.network_s, st.jwe_s, st.keyring_s, st.resources);
 	for (size_t i = 0; i < pod->n_units; i++) {
@@ -212,24 +212,40 @@ static struct keyring *attest_and_grant(struct launcher_pod *pod)
 			for (size_t j = 0; j < m->n_resources; j++)
 				if (!strcmp(m->resources[j].name, mc->keys[k]))
 					res = &m->resources[j];
-			if (!res || keyring_uri_to_desc(res->uri, strlen(res->uri), paths[k],
-							sizeof(paths[k])) < 0) {
-				keyring_revoke_all(kr);
-				launcher_emergency(opts.sandbox, "container '%s': grant '%s' names no resource",
-						   mc->name, mc->keys[k]);
+			r = res ? keyring_uri_to_desc(res->uri, strlen(res->uri), paths[k], sizeof(paths[k]))
+				: -ENOKEY;
+			if (r < 0) {
+				log_err("container '%s': grant '%s' names no resource", mc->name, mc->keys[k]);
+				goto fail;
 			}
 			grants[k] = paths[k] + strlen(KEYRING_DESC_PREFIX);
 		}
 		r = keyring_container_new(kr, mc->name, grants, mc->n_keys, &ring);
 		if (r < 0) {
-			keyring_revoke_all(kr);
-			launcher_emergency(opts.sandbox, "container '%s': Failed to build its grants: %s",
-					   mc->name, strerror(-r));
+			log_err("container '%s': Failed to build its grants: %s", mc->name, strerror(-r));
+			goto fail;
 		}
 		pod->units[i].grants_ring = ring;
 		log_info("container '%s' is granted %zu key(s) (ring %d)", mc->name, mc->n_keys, (int)ring);
 	}
-	return kr;
+	*ret = kr;
+	return 0;
+fail:
+	keyring_revoke_all(kr);
+	keyring_free(kr);
+	return r;
+}
+
+static void free_units(struct launcher_pod *pod)
+{
+	for (size_t i = 0; i < pod->n_units; i++) {
+		if (pod->units[i].cgroup)
+			(void)launcher_cgroup_remove(pod->units[i].cgroup);
+		free(pod->units[i].cgroup);
+		launcher_oci_free(pod->units[i].cfg);
+	}
+	free(pod->units);
+	pod->units = NULL;
 }
 
 static int run_pod(void)
@@ -275,7 +291,12 @@ static int run_pod(void)
 	}
 	/* The recorder's TPM connection is not needed any more: attestation quotes on its own. */
 	launcher_record_close(&rec);
-	kr = attest_and_grant(&pod);
+	if (attest_and_grant(&pod, &kr) < 0) {
+		/* The emergency path does not return: leave nothing behind on a sandbox host. */
+		free_units(&pod);
+		launcher_cgroup_done(&cg);
+		launcher_emergency(opts.sandbox, "Attestation failed: no container starts");
+	}
 	status = launcher_supervise(&pod);
 	/* Whatever ended the pod, the keys it was given end with it. */
 	if (kr) {
@@ -288,13 +309,7 @@ static int run_pod(void)
 	}
 	if (status < 0)
 		launcher_emergency(opts.sandbox, "The event loop could not start");
-	for (size_t i = 0; i < pod.n_units; i++) {
-		if (pod.units[i].cgroup)
-			(void)launcher_cgroup_remove(pod.units[i].cgroup);
-		free(pod.units[i].cgroup);
-		launcher_oci_free(pod.units[i].cfg);
-	}
-	free(pod.units);
+	free_units(&pod);
 	launcher_cgroup_done(&cg);
 	launcher_manifest_free(m);
 	log_info("pod finished with status %d", status);
