@@ -378,6 +378,14 @@ static int child_main(void *arg)
 		child_fail(c, 1, "Failed to set the parent-death signal: %m");
 	if (c->move_cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(c, 1, "Failed to create the cgroup namespace: %m");
+	/*
+	 * A fresh session keyring: nothing of PID 1's or another container's, and
+	 * its granted keys linked in. This must come before the setresuid below:
+	 * our credentials are still kuid 0 (veil-init's), which linking the
+	 * grants ring needs; ns-root may map to any other kuid.
+	 */
+	if (keyring_join_container(c->name, c->grants_ring) < 0)
+		child_fail(c, 1, "Failed to join the container's session keyring: %m");
 	/* Root of the new user namespace while setting up (when 0 is mapped). */
 	(void)!setresgid(0, 0, 0);
 	(void)!setresuid(0, 0, 0);
@@ -441,12 +449,6 @@ static int child_main(void *arg)
 			child_fail(c, 1, "Failed to set oom_score_adj: %m");
 		}
 	}
-	/*
-	 * A fresh session keyring: nothing of PID 1's or another container's, and
-	 * its granted keys linked in. Still kuid 0 here, which the link needs.
-	 */
-	if (keyring_join_container(c->name, c->grants_ring) < 0)
-		child_fail(c, 1, "Failed to join the container's session keyring: %m");
 	set_caps(c);
 	if (cfg->umask >= 0)
 		umask((mode_t)cfg->umask);
