@@ -59,7 +59,7 @@ VEIL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS)
 include $(srctree)/Kbuild
 
 # Libraries every area may use; Kbuild adds more through ldlibs-y.
-LDLIBS_ALL := $(ldlibs-y) -ljansson -lcrypto -lpthread
+LDLIBS_ALL := $(ldlibs-y) -ljansson -lcurl -lcrypto -lpthread
 
 ALL_CFLAGS  := $(VEIL_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(VEIL_LDFLAGS) $(LDFLAGS)
@@ -163,10 +163,29 @@ $(O)/$(1): $(O)/$(1).o $(O)/tests/harness.o $$(addprefix $(O)/,$$($(1)-y)) $(lib
 endef
 $(foreach t,$(tests-y) $(test-helpers-y),$(eval $(call test_rule,$(t))))
 
+# ---- shared libraries (solibs-y) ---------------------------------------------
+# NAME-y objects are compiled again with -fPIC under $(O)/pic/; NAME-ldflags
+# (a version script, say) and NAME-ldlibs apply to the link. No archive is
+# linked in: a shared library carries only its own objects.
+pic-dir := $(O)/pic
+$(pic-dir)/%.o: $(srctree)/%.c $(FLAGS_STAMP) | $(DEPS_STAMP) $(gen-headers-y)
+	$(call msg,CC,pic/$*.o)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC $($*.o-cflags) -c -o $@ $<
+
+define solib_rule
+$(O)/$(1): $$(addprefix $(pic-dir)/,$$($(1)-y))
+	$$(call msg,LD,$(1))
+	$(Q)$$(CC) $$(filter-out -pie,$$(ALL_LDFLAGS)) -shared -Wl,-soname,$(1) $$($(1)-ldflags) \
+		-o $$@ $$^ $$($(1)-ldlibs)
+endef
+$(foreach s,$(solibs-y),$(eval $(call solib_rule,$(s))))
+solib-files := $(addprefix $(O)/,$(solibs-y))
+
 prog-files := $(addprefix $(O)/,$(progs-y) $(test-progs-y))
 test-files := $(addprefix $(O)/,$(tests-y) $(test-helpers-y))
 
-all: $(lib-files) $(prog-files) $(test-files) $(bpf-skels) $(extra-y)
+all: $(lib-files) $(solib-files) $(prog-files) $(test-files) $(bpf-skels) $(extra-y)
 
 # make check [T=AREA]: the test list is tests-y in Kbuild, nowhere else.
 check-list := $(if $(T),$(filter $(addprefix tests/,$(addsuffix /%,$(T))),$(tests-y)),$(tests-y))
