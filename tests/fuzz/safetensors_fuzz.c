@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The strict safetensors reader over arbitrary files, then every tensor converted. */
+/* The strict safetensors reader over arbitrary files, every tensor converted, the MLP loader. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "fhe/mlp.h"
+#include "fhe/seal.h"
 #include "fhe/safetensors.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
@@ -10,6 +12,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	struct fhe_st *st = NULL;
+	struct fhe_mlp *m;
 	struct vjson_err e;
 	uint8_t *buf = malloc(size ? size : 1);
 
@@ -31,7 +34,17 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 			fhe_st_to_f32(t, f, t->count);
 		free(f);
 	}
-	fhe_st_meta(st, "veil.arch");
+	if (fhe_mlp_from_st(st, &m, &e) == 0)
+		fhe_mlp_free(m);
 	fhe_st_free(st);
+	/* the sealed-model loader over the same bytes (it takes its own copy) */
+	buf = malloc(size ? size : 1);
+	if (buf) {
+		struct fhe_sealed *sealed = NULL;
+
+		memcpy(buf, data, size);
+		if (fhe_sealed_parse(buf, size, &sealed, &e) == 0)
+			fhe_sealed_free(sealed);
+	}
 	return 0;
 }

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * One container: clone3 into new user, mount, pid, ipc, uts, net and cgroup
+ * namespaces (CLONE_INTO_CGROUP where the kernel has it), uid/gid maps from
+ * the parent, then in the child: mounts, minimal /dev, pivot_root, masked and
+ * read-only paths, sysctl, hostname, rlimits, a fresh session keyring, user,
+ * capabilities, no_new_privs and, last before execve, seccomp.
+ */
+#ifndef VEIL_LAUNCHER_CONTAINER_H
+#define VEIL_LAUNCHER_CONTAINER_H
+
+#include <sys/types.h>
+
+#include "launcher/oci.h"
+
+struct launcher_started {
+	pid_t pid;
+	int pidfd;
+	int out_fd;	/* read end of the container's stdout+stderr, non-blocking */
+};
+
+/*
+ * Starts the container and returns once it has reached execve (or failed
+ * before it: then -errno, the child already reaped, the reason logged).
+ */
+int launcher_container_start(const char *name, const struct oci_config *cfg,
+			     const char *cgroup_path, struct launcher_started *ret);
+
+#endif

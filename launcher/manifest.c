@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "launcher/manifest.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/cleanup.h"
+
+static int err_at(struct vjson_err *e, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int err_at(struct vjson_err *e, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int dup_str(const char *s, char **ret)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		return -ENOMEM;
+	*ret = d;
+	return 0;
+}
+
+/* Names: [A-Za-z0-9][A-Za-z0-9._-]*, safe as a cgroup and file name. */
+static bool name_ok(const char *s)
+{
+	if (!*s || *s == '.' || *s == '-')
+		return false;
+	for (; *s; s++)
+		if (!(('a' <= *s && *s <= 'z') || ('A' <= *s && *s <= 'Z') ||
+		      ('0' <= *s && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+static int parse_digest(const char *s, uint8_t out[32])
+{
+	if (strncmp(s, "sha256:", 7) != 0 || strlen(s) != 7 + 64)
+		return -EINVAL;
+	s += 7;
+	for (int i = 0; i < 32; i++) {
+		unsigned int v;
+
+		if (!strchr("0123456789abcdef", s[2 * i]) || !strchr("0123456789abcdef", s[2 * i + 1]) ||
+		    sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static int parse_container(json_t *o, size_t idx, struct manifest_container *c,
+			   struct vjson_err *e)
+{
+	static const char *const keys[] = { "name", "bundle", "digest", "restart", "restart_max",
+					    "backoff_ms", "backoff_max_ms", "order", "keys", NULL };
+	char where[64];
+	const char *s, *restart = "never", *digest = NULL;
+	int64_t v;
+	json_t *arr;
+	int r;
+
+	snprintf(where, sizeof(where), "containers[%zu]", idx);
+	if (!json_is_object(o))
+		return err_at(e, -EINVAL, "'%s': expected an object, got %s", where,
+			      vjson_type_name(o));
+	r = vjson_check_keys(o, where, keys, e);
+	if (r < 0)
+		return r;
+	r = vjson_get_string(o, where, "name", MANIFEST_NAME_MAX, &s, e);
+	if (r < 0)
+		return r;
+	if (!name_ok(s))
+		return err_at(e, -EINVAL, "'%s.name': '%s' is not a valid name ([A-Za-z0-9._-])",
+			      where, s);
+	if (dup_str(s, &c->name) < 0)
+		return -ENOMEM;
+	r = vjson_get_string(o, where, "bundle", MANIFEST_PATH_MAX, &s, e);
+	if (r < 0)
+		return r;
+	if (s[0] != '/')
+		return err_at(e, -EINVAL, "'%s.bundle': must be an absolute path", where);
+	if (dup_str(s, &c->bundle) < 0)
+		return -ENOMEM;
+	r = vjson_get_string_opt(o, where, "digest", 80, &digest, e);
+	if (r < 0)
+		return r;
+	if (digest) {
+		if (parse_digest(digest, c->digest) < 0)
+			return err_at(e, -EINVAL,
+				      "'%s.digest': expected 'sha256:' and 64 lower-case hex digits",
+				      where);
+		c->pinned = true;
+	}
+	r = vjson_get_string_opt(o, where, "restart", 16, &restart, e);
+	if (r < 0)
+		return r;
+	if (strcmp(restart, "never") == 0)
+		c->restart = LAUNCHER_RESTART_NEVER;
+	else if (strcmp(restart, "on-failure") == 0)
+		c->restart = LAUNCHER_RESTART_ON_FAILURE;
+	else if (strcmp(restart, "always") == 0)
+		c->restart = LAUNCHER_RESTART_ALWAYS;
+	else
+		return err_at(e, -EINVAL,
+			      "'%s.restart': '%s' is not one of never, on-failure, always", where,
+			      restart);
+	v = 5;
+	r = vjson_get_int_opt(o, where, "restart_max", 0, MANIFEST_RESTART_MAX, &v, e);
+	if (r < 0)
+		return r;
+	c->restart_max = (unsigned int)v;
+	v = 100;
+	r = vjson_get_int_opt(o, where, "backoff_ms", 1, MANIFEST_BACKOFF_MAX_MS, &v, e);
+	if (r < 0)
+		return r;
+	c->backoff_ms = (unsigned int)v;
+	v = 10000;
+	r = vjson_get_int_opt(o, where, "backoff_max_ms", 1, MANIFEST_BACKOFF_MAX_MS, &v, e);
+	if (r < 0)
+		return r;
+	c->backoff_max_ms = (unsigned int)v;
+	if (c->backoff_max_ms < c->backoff_ms)
+		return err_at(e, -EINVAL, "'%s.backoff_max_ms': smaller than backoff_ms", where);
+	v = 0;
+	r = vjson_get_int_opt(o, where, "order", -1000, 1000, &v, e);
+	if (r < 0)
+		return r;
+	c->order = (int)v;
+	arr = NULL;
+	r = vjson_get_array_opt(o, where, "keys", MANIFEST_KEYS_MAX, &arr, e);
+	if (r < 0)
+		return r;
+	if (arr && json_array_size(arr)) {
+		size_t i;
+		json_t *k;
+
+		c->keys = calloc(json_array_size(arr), sizeof(char *));
+		if (!c->keys)
+			return -ENOMEM;
+		json_array_foreach(arr, i, k) {
+			if (!json_is_string(k) || json_string_length(k) > MANIFEST_NAME_MAX ||
+			    !name_ok(json_string_value(k)))
+				return err_at(e, -EINVAL, "'%s.keys[%zu]': expected a resource name",
+					      where, i);
+			if (dup_str(json_string_value(k), &c->keys[i]) < 0)
+				return -ENOMEM;
+			c->n_keys++;
+		}
+	}
+	return 0;
+}
+
+static int parse_kbs(json_t *o, struct manifest *m, struct vjson_err *e)
+{
+	static const char *const keys[] = { "url", "ca", "tee", "resources", NULL };
+	static const char *const tees[] = { "tpm", "snp", "tdx", "az-snp-vtpm", "az-tdx-vtpm",
+					    "sample", NULL };
+	static const char *const rkeys[] = { "name", "uri", NULL };
+	const char *s;
+	json_t *arr, *r_o;
+	size_t i;
+	int r;
+
+	r = vjson_check_keys(o, "kbs", keys, e);
+	if (r < 0)
+		return r;
+	r = vjson_get_string(o, "kbs", "url", MANIFEST_URL_MAX, &s, e);
+	if (r < 0)
+		return r;
+	if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
+		return err_at(e, -EINVAL, "'kbs.url': '%s' is not an http(s) URL", s);
+	if (dup_str(s, &m->kbs_url) < 0)
+		return -ENOMEM;
+	s = NULL;
+	r = vjson_get_string_opt(o, "kbs", "ca", MANIFEST_PATH_MAX, &s, e);
+	if (r < 0)
+		return r;
+	if (s && dup_str(s, &m->kbs_ca) < 0)
+		return -ENOMEM;
+	r = vjson_get_string(o, "kbs", "tee", 16, &s, e);
+	if (r < 0)
+		return r;
+	for (i = 0; tees[i] && strcmp(tees[i], s); i++)
+		;
+	if (!tees[i])
+		return err_at(e, -EINVAL, "'kbs.tee': '%s' is not a known TEE", s);
+	if (dup_str(s, &m->kbs_tee) < 0)
+		return -ENOMEM;
+	arr = NULL;
+	r = vjson_get_array_opt(o, "kbs", "resources", MANIFEST_RESOURCES_MAX, &arr, e);
+	if (r < 0)
+		return r;
+	if (!arr || !json_array_size(arr))
+		return 0;
+	m->resources = calloc(json_array_size(arr), sizeof(*m->resources));
+	if (!m->resources)
+		return -ENOMEM;
+	json_array_foreach(arr, i, r_o) {
+		char where[64];
+
+		snprintf(where, sizeof(where), "kbs.resources[%zu]", i);
+		if (!json_is_object(r_o))
+			return err_at(e, -EINVAL, "'%s': expected an object, got %s", where,
+				      vjson_type_name(r_o));
+		r = vjson_check_keys(r_o, where, rkeys, e);
+		if (r < 0)
+			return r;
+		r = vjson_get_string(r_o, where, "name", MANIFEST_NAME_MAX, &s, e);
+		if (r < 0)
+			return r;
+		if (!name_ok(s))
+			return err_at(e, -EINVAL, "'%s.name': '%s' is not a valid name", where, s);
+		for (size_t j = 0; j < m->n_resources; j++)
+			if (strcmp(m->resources[j].name, s) == 0)
+				return err_at(e, -EINVAL, "'%s.name': '%s' is a duplicate", where, s);
+		if (dup_str(s, &m->resources[i].name) < 0)
+			return -ENOMEM;
+		m->n_resources++;
+		r = vjson_get_string(r_o, where, "uri", MANIFEST_URL_MAX, &s, e);
+		if (r < 0)
+			return r;
+		if (strncmp(s, "kbs:///", 7) != 0)
+			return err_at(e, -EINVAL, "'%s.uri': '%s' is not a kbs:/// URI", where, s);
+		if (dup_str(s, &m->resources[i].uri) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int parse_policy(json_t *o, struct manifest *m, struct vjson_err *e)
+{
+	static const char *const keys[] = { "lsm", "seccomp", NULL };
+	const char *lsm = "required", *sc = "bundle";
+	int r;
+
+	r = vjson_check_keys(o, "policy", keys, e);
+	if (r < 0)
+		return r;
+	r = vjson_get_string_opt(o, "policy", "lsm", 32, &lsm, e);
+	if (r < 0)
+		return r;
+	if (strcmp(lsm, "required") == 0)
+		m->lsm_degraded_allowed = false;
+	else if (strcmp(lsm, "degraded-allowed") == 0)
+		m->lsm_degraded_allowed = true;
+	else
+		return err_at(e, -EINVAL, "'policy.lsm': '%s' is not one of required, degraded-allowed",
+			      lsm);
+	r = vjson_get_string_opt(o, "policy", "seccomp", 32, &sc, e);
+	if (r < 0)
+		return r;
+	if (strcmp(sc, "bundle") == 0)
+		m->seccomp_required = false;
+	else if (strcmp(sc, "required") == 0)
+		m->seccomp_required = true;
+	else
+		return err_at(e, -EINVAL, "'policy.seccomp': '%s' is not one of bundle, required", sc);
+	return 0;
+}
+
+static int parse_decryptd(json_t *o, struct manifest *m, struct vjson_err *e)
+{
+	static const char *const keys[] = { "enabled", "key", NULL };
+	const char *s = NULL;
+	int r;
+
+	r = vjson_check_keys(o, "decryptd", keys, e);
+	if (r < 0)
+		return r;
+	r = vjson_get_bool(o, "decryptd", "enabled", &m->decryptd, e);
+	if (r < 0)
+		return r == -ENOENT ? err_at(e, -EINVAL, "'decryptd.enabled': missing") : r;
+	r = vjson_get_string_opt(o, "decryptd", "key", MANIFEST_NAME_MAX, &s, e);
+	if (r < 0)
+		return r;
+	if (s && dup_str(s, &m->decryptd_key) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int cmp_order(const void *a, const void *b)
+{
+	const struct manifest_container *x = a, *y = b;
+
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+static int parse_root(json_t *root, struct manifest *m, struct vjson_err *e)
+{
+	static const char *const keys[] = { "version", "containers", "kbs", "policy", "decryptd",
+					    "shutdown", "grace_ms", NULL };
+	const char *shut = "last-exit";
+	json_t *arr, *o, *c;
+	int64_t v;
+	size_t i;
+	int r;
+
+	if (!json_is_object(root))
+		return err_at(e, -EINVAL, "'': the manifest must be an object, got %s",
+			      vjson_type_name(root));
+	r = vjson_check_keys(root, "", keys, e);
+	if (r < 0)
+		return r;
+	r = vjson_get_int(root, "", "version", 1, 1, &v, e);
+	if (r < 0)
+		return r == -ENOENT ? err_at(e, -EINVAL, "'version': missing") : r;
+	r = vjson_get_array(root, "", "containers", MANIFEST_CONTAINERS_MAX, &arr, e);
+	if (r < 0)
+		return r == -ENOENT ? err_at(e, -EINVAL, "'containers': missing") : r;
+	if (!json_array_size(arr))
+		return err_at(e, -EINVAL, "'containers': at least one container is needed");
+	m->containers = calloc(json_array_size(arr), sizeof(*m->containers));
+	if (!m->containers)
+		return -ENOMEM;
+	json_array_foreach(arr, i, c) {
+		m->n_containers++;
+		r = parse_container(c, i, &m->containers[i], e);
+		if (r < 0)
+			return r;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(m->containers[j].name, m->containers[i].name) == 0)
+				return err_at(e, -EINVAL, "'containers[%zu].name': '%s' is a duplicate",
+					      i, m->containers[i].name);
+	}
+	o = NULL;
+	r = vjson_get_object_opt(root, "", "kbs", &o, e);
+	if (r < 0)
+		return r;
+	if (o) {
+		m->has_kbs = true;
+		r = parse_kbs(o, m, e);
+		if (r < 0)
+			return r;
+	}
+	for (i = 0; i < m->n_containers; i++)
+		for (size_t k = 0; k < m->containers[i].n_keys; k++) {
+			size_t j;
+
+			for (j = 0; j < m->n_resources; j++)
+				if (strcmp(m->resources[j].name, m->containers[i].keys[k]) == 0)
+					break;
+			if (j == m->n_resources)
+				return err_at(e, -EINVAL,
+					      "'containers[%zu].keys[%zu]': '%s' is not in kbs.resources",
+					      i, k, m->containers[i].keys[k]);
+		}
+	o = NULL;
+	r = vjson_get_object_opt(root, "", "policy", &o, e);
+	if (r < 0)
+		return r;
+	if (o) {
+		r = parse_policy(o, m, e);
+		if (r < 0)
+			return r;
+	}
+	o = NULL;
+	r = vjson_get_object_opt(root, "", "decryptd", &o, e);
+	if (r < 0)
+		return r;
+	if (o) {
+		r = parse_decryptd(o, m, e);
+		if (r < 0)
+			return r;
+	}
+	r = vjson_get_string_opt(root, "", "shutdown", 16, &shut, e);
+	if (r < 0)
+		return r;
+	if (strcmp(shut, "last-exit") == 0)
+		m->shutdown = LAUNCHER_SHUTDOWN_LAST_EXIT;
+	else if (strcmp(shut, "never") == 0)
+		m->shutdown = LAUNCHER_SHUTDOWN_NEVER;
+	else
+		return err_at(e, -EINVAL, "'shutdown': '%s' is not one of last-exit, never", shut);
+	v = 5000;
+	r = vjson_get_int_opt(root, "", "grace_ms", 0, 600000, &v, e);
+	if (r < 0)
+		return r;
+	m->grace_ms = (unsigned int)v;
+	/* A stable sort keeps manifest order among equal start orders. */
+	for (i = 1; i < m->n_containers; i++)
+		for (size_t j = i; j > 0 && cmp_order(&m->containers[j - 1], &m->containers[j]) > 0; j--) {
+			struct manifest_container t = m->containers[j];
+
+			m->containers[j] = m->containers[j - 1];
+			m->containers[j - 1] = t;
+		}
+	return 0;
+}
+
+int launcher_manifest_parse(const char *buf, size_t len, struct manifest **ret, struct vjson_err *e)
+{
+	struct manifest *m;
+	json_t *root;
+	int r;
+
+	e->msg[0] = '\0';
+	r = vjson_parse(buf, len, MANIFEST_MAX, 8, &root, e);
+	if (r < 0)
+		return r;
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		json_decref(root);
+		return -ENOMEM;
+	}
+	r = parse_root(root, m, e);
+	json_decref(root);
+	if (r < 0) {
+		if (r == -ENOMEM && !e->msg[0])
+			snprintf(e->msg, sizeof(e->msg), "out of memory");
+		launcher_manifest_free(m);
+		return r;
+	}
+	*ret = m;
+	return 0;
+}
+
+struct manifest *launcher_manifest_free(struct manifest *m)
+{
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < m->n_containers; i++) {
+		struct manifest_container *c = &m->containers[i];
+
+		free(c->name);
+		free(c->bundle);
+		for (size_t k = 0; k < c->n_keys; k++)
+			free(c->keys[k]);
+		free(c->keys);
+	}
+	free(m->containers);
+	for (size_t i = 0; i < m->n_resources; i++) {
+		free(m->resources[i].name);
+		free(m->resources[i].uri);
+	}
+	free(m->resources);
+	free(m->kbs_url);
+	free(m->kbs_ca);
+	free(m->kbs_tee);
+	free(m->decryptd_key);
+	free(m);
+	return NULL;
+}
+
+char *launcher_manifest_policy_json(const struct manifest *m)
+{
+	json_t *o = json_pack("{s:s,s:s}", "lsm", m->lsm_degraded_allowed ? "degraded-allowed" : "required",
+			      "seccomp", m->seccomp_required ? "required" : "bundle");
+	char *s;
+
+	if (!o)
+		return NULL;
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return s;
+}

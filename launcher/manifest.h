@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The pod manifest (docs/manifest.md): strict JSON, every unknown key, wrong
+ * type and oversized value an error that names the field.
+ */
+#ifndef VEIL_LAUNCHER_MANIFEST_H
+#define VEIL_LAUNCHER_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/json.h"
+
+#define MANIFEST_MAX (256u << 10)
+#define MANIFEST_CONTAINERS_MAX 32u
+#define MANIFEST_NAME_MAX 48u
+#define MANIFEST_PATH_MAX 1024u
+#define MANIFEST_URL_MAX 2048u
+#define MANIFEST_KEYS_MAX 32u
+#define MANIFEST_RESOURCES_MAX 64u
+#define MANIFEST_RESTART_MAX 1000
+#define MANIFEST_BACKOFF_MAX_MS 600000
+
+enum launcher_restart { LAUNCHER_RESTART_NEVER, LAUNCHER_RESTART_ON_FAILURE, LAUNCHER_RESTART_ALWAYS };
+enum launcher_shutdown { LAUNCHER_SHUTDOWN_LAST_EXIT, LAUNCHER_SHUTDOWN_NEVER };
+
+struct manifest_container {
+	char *name;
+	char *bundle;
+	bool pinned;
+	uint8_t digest[32];
+	enum launcher_restart restart;
+	unsigned int restart_max;	/* restarts allowed before giving up */
+	unsigned int backoff_ms;	/* first delay; doubles up to backoff_max_ms */
+	unsigned int backoff_max_ms;
+	int order;
+	char **keys;			/* names of kbs.resources granted */
+	size_t n_keys;
+};
+
+struct manifest_resource {
+	char *name;
+	char *uri;			/* kbs:///repo/type/tag */
+};
+
+struct manifest {
+	struct manifest_container *containers;	/* sorted by start order */
+	size_t n_containers;
+	bool has_kbs;
+	char *kbs_url, *kbs_ca, *kbs_tee;
+	struct manifest_resource *resources;
+	size_t n_resources;
+	bool lsm_degraded_allowed;
+	bool seccomp_required;
+	bool decryptd;
+	char *decryptd_key;
+	enum launcher_shutdown shutdown;
+	unsigned int grace_ms;
+};
+
+/* 0, or -EINVAL/-E2BIG/-ENOMEM with e->msg naming the field. */
+int launcher_manifest_parse(const char *buf, size_t len, struct manifest **ret, struct vjson_err *e);
+struct manifest *launcher_manifest_free(struct manifest *m);
+/* The canonical JSON of the policy event ({"lsm":...,"seccomp":...}); malloc'd. */
+char *launcher_manifest_policy_json(const struct manifest *m);
+
+#endif

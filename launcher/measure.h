@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Container measurement: SHA-256 of a Merkle tree over a canonical walk of
+ * the rootfs plus the exact bytes of config.json (docs/manifest.md,
+ * "Measurement"). Files are read with io_uring and hashed on every core, so
+ * it runs in threads: PID 1 calls it only through launcher_measure_forked().
+ */
+#ifndef VEIL_LAUNCHER_MEASURE_H
+#define VEIL_LAUNCHER_MEASURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MEASURE_ENTRIES_MAX (1u << 20)
+#define MEASURE_ERR_MAX 256
+
+struct measure_stats {
+	uint64_t files, entries, bytes;
+};
+
+/* Digest of a rootfs alone (the Merkle root). threads 0 = one per online CPU. */
+int launcher_measure_rootfs(const char *rootfs, unsigned int threads, uint8_t ret[32],
+			    struct measure_stats *stats, char err[MEASURE_ERR_MAX]);
+/*
+ * Digest of a bundle: reads BUNDLE/config.json (exact bytes), its root.path,
+ * walks the rootfs. 0 or -errno with err set.
+ */
+int launcher_measure_bundle(const char *bundle, unsigned int threads, uint8_t ret[32],
+			    struct measure_stats *stats, char err[MEASURE_ERR_MAX]);
+/* Reads BUNDLE/config.json (bounded) and resolves its root.path. */
+int launcher_bundle_read(const char *bundle, char **ret_cfg, size_t *ret_len, char **ret_rootfs,
+			 char err[MEASURE_ERR_MAX]);
+/* Digest of a rootfs and the given config.json bytes. */
+int launcher_measure_config(const char *rootfs, const char *cfg, size_t len, unsigned int threads,
+			    uint8_t ret[32], struct measure_stats *stats, char err[MEASURE_ERR_MAX]);
+/* The same, computed in a forked helper process (PID 1 stays single-threaded). */
+int launcher_measure_forked(const char *rootfs, const char *cfg, size_t len, uint8_t ret[32],
+			    char err[MEASURE_ERR_MAX]);
+/* "sha256:<64 hex>" */
+void launcher_digest_hex(const uint8_t d[32], char out[7 + 65]);
+
+#endif
