@@ -26,6 +26,7 @@
 #include <keyutils.h>
 #include <linux/openat2.h>
 
+#include "keyring/keyring.h"
 #include "lib/cleanup.h"
 #include "lib/fd.h"
 #include "lib/log.h"
@@ -41,6 +42,7 @@ struct child {
 	int err_fd;	/* child -> parent: reason of a failure (CLOEXEC: EOF on execve) */
 	int out_fd;
 	bool move_cgroup_ns;	/* no CLONE_INTO_CGROUP: unshare the cgroup ns after the move */
+	key_serial_t grants_ring;	/* linked into the new session keyring; 0: none */
 };
 
 /* In the child: report and exit. 126/127 for exec failures, 1 for setup. */
@@ -439,9 +441,12 @@ static int child_main(void *arg)
 			child_fail(c, 1, "Failed to set oom_score_adj: %m");
 		}
 	}
-	/* A fresh, anonymous session keyring: nothing of PID 1's or another container's. */
-	if (keyctl_join_session_keyring(NULL) < 0)
-		child_fail(c, 1, "Failed to create the session keyring: %m");
+	/*
+	 * A fresh session keyring: nothing of PID 1's or another container's, and
+	 * its granted keys linked in. Still kuid 0 here, which the link needs.
+	 */
+	if (keyring_join_container(c->name, c->grants_ring) < 0)
+		child_fail(c, 1, "Failed to join the container's session keyring: %m");
 	set_caps(c);
 	if (cfg->umask >= 0)
 		umask((mode_t)cfg->umask);
@@ -488,11 +493,11 @@ static pid_t clone3_raw(struct clone_args *a)
 }
 
 int launcher_container_start(const char *name, const struct oci_config *cfg,
-			     const char *cgroup_path, struct launcher_started *ret)
+			     const char *cgroup_path, int32_t grants_ring, struct launcher_started *ret)
 {
 	int sync_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, out_p[2] = { -1, -1 };
 	_cleanup_close_ int cgfd = -1;
-	struct child c = { name, cfg, -1, -1, -1, false };
+	struct child c = { name, cfg, -1, -1, -1, false, grants_ring };
 	struct clone_args a = { 0 };
 	char msg[CHILD_ERR_MAX];
 	int pidfd = -1, r, status;
