@@ -20,10 +20,19 @@ struct launcher_started {
 };
 
 /*
+ * Enter the cgroup leaf only after every mount is done (the parent moves the
+ * child there, then the child unshares its cgroup namespace). Needed when the
+ * BPF LSM confines the leaf: it refuses mounts from inside it. Without the
+ * flag the child is born in the leaf (CLONE_INTO_CGROUP).
+ */
+#define LAUNCHER_START_CGROUP_AFTER_MOUNTS (1u << 0)
+
+/*
  * Starts the container and returns once it has reached execve (or failed
  * before it: then -errno, the child already reaped, the reason logged).
  */
 int launcher_container_start(const char *name, const struct oci_config *cfg,
-			     const char *cgroup_path, struct launcher_started *ret);
+			     const char *cgroup_path, unsigned int flags,
+			     struct launcher_started *ret);
 
 #endif
