@@ -22,11 +22,20 @@ struct launcher_started {
 };
 
 /*
+ * Enter the cgroup leaf only after every mount is done (the parent moves the
+ * child there, then the child unshares its cgroup namespace). Needed when the
+ * BPF LSM confines the leaf: it refuses mounts from inside it. Without the
+ * flag the child is born in the leaf (CLONE_INTO_CGROUP).
+ */
+#define LAUNCHER_START_CGROUP_AFTER_MOUNTS (1u << 0)
+
+/*
  * grants_ring: the "veil:ctr:<name>" ring veil-init built (keyring_container_new),
- * 0 for none. Starts the container and returns once it has reached execve (or failed
- * before it: then -errno, the child already reaped, the reason logged).
+ * 0 for none. Starts the container and returns once it has reached execve (or
+ * failed before it: then -errno, the child already reaped, the reason logged).
  */
 int launcher_container_start(const char *name, const struct oci_config *cfg,
-			     const char *cgroup_path, int32_t grants_ring, struct launcher_started *ret);
+			     const char *cgroup_path, int32_t grants_ring, unsigned int flags,
+			     struct launcher_started *ret);
 
 #endif

@@ -27,6 +27,7 @@
 #include "launcher/attest.h"
 #include "launcher/boot.h"
 #include "launcher/cgroup.h"
+#include "launcher/container.h"
 #include "launcher/initdata.h"
 #include "launcher/manifest.h"
 #include "launcher/measure.h"
@@ -282,6 +283,9 @@ static int run_pod(void)
 		launcher_emergency(opts.sandbox, "Failed to set up cgroups");
 	pod.m = m;
 	pod.sandbox = opts.sandbox;
+	/* The LSM refuses mounts inside a confined leaf: enter it after the mounts. */
+	if (lsm || opts.cgroup_after_mounts)
+		pod.start_flags |= LAUNCHER_START_CGROUP_AFTER_MOUNTS;
 	pod.n_units = m->n_containers;
 	pod.units = calloc(m->n_containers, sizeof(*pod.units));
 	if (!pod.units)
@@ -423,6 +427,7 @@ int main(int argc, char **argv)
 		{ "sandbox", no_argument, NULL, 's' },	{ "initdata", required_argument, NULL, 'i' },
 		{ "tpm", required_argument, NULL, 't' }, { "eventlog", required_argument, NULL, 'e' },
 		{ "verbose", no_argument, NULL, 'v' },	{ "help", no_argument, NULL, 'h' },
+		{ "cgroup-after-mounts", no_argument, NULL, 'c' },
 		{}
 	};
 	int c;
@@ -452,6 +457,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			opts.loglevel = LOG_DEBUG;
+			break;
+		case 'c':
+			opts.cgroup_after_mounts = true;
 			break;
 		case 'h':
 			usage(stdout);

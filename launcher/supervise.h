@@ -43,6 +43,7 @@ struct launcher_pod {
 	struct launcher_unit *units;
 	size_t n_units;
 	bool sandbox;
+	unsigned int start_flags;	/* LAUNCHER_START_* for every container */
 };
 
 /* Runs until shutdown; returns the pod's exit status (see docs/manifest.md). */
