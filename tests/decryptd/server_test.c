@@ -98,7 +98,7 @@ static void many_pings(const struct dd *d, unsigned int n)
 	close(fd);
 }
 
-TEST(answers_requests_over_multishot_io_uring)
+TEST_TIMEOUT(answers_requests_over_multishot_io_uring, 180)
 {
 	struct dd d = { 0 };
 
@@ -107,7 +107,7 @@ TEST(answers_requests_over_multishot_io_uring)
 	dd_stop(&d);
 }
 
-TEST(answers_requests_over_the_basic_io_uring_fallback)
+TEST_TIMEOUT(answers_requests_over_the_basic_io_uring_fallback, 180)
 {
 	struct dd d = { 0 };
 
@@ -116,7 +116,7 @@ TEST(answers_requests_over_the_basic_io_uring_fallback)
 	dd_stop(&d);
 }
 
-TEST(decrypts_sealed_outputs_within_the_flooding_bound)
+TEST_TIMEOUT(decrypts_sealed_outputs_within_the_flooding_bound, 180)
 {
 	struct dd d = { 0 };
 	int fd, st;
@@ -131,7 +131,7 @@ TEST(decrypts_sealed_outputs_within_the_flooding_bound)
 	dd_stop(&d);
 }
 
-TEST(refuses_what_is_not_an_output_ciphertext_of_the_model)
+TEST_TIMEOUT(refuses_what_is_not_an_output_ciphertext_of_the_model, 180)
 {
 	struct dd d = { 0 };
 	uint8_t junk[64], *fresh = NULL, *trunc;
@@ -180,7 +180,7 @@ TEST(refuses_what_is_not_an_output_ciphertext_of_the_model)
 	dd_stop(&d);
 }
 
-TEST(hardens_itself_before_serving)
+TEST_TIMEOUT(hardens_itself_before_serving, 180)
 {
 	struct dd d = { 0 };
 	char path[64], line[256];
@@ -219,7 +219,7 @@ TEST(hardens_itself_before_serving)
 	dd_stop(&d);
 }
 
-TEST(unknown_model_is_answered_and_connection_stays)
+TEST_TIMEOUT(unknown_model_is_answered_and_connection_stays, 180)
 {
 	struct dd d = { 0 };
 	const uint8_t ct[1] = { 0xaa };
@@ -244,7 +244,7 @@ TEST(unknown_model_is_answered_and_connection_stays)
 	dd_stop(&d);
 }
 
-TEST(container_without_grant_is_refused_and_disconnected)
+TEST_TIMEOUT(container_without_grant_is_refused_and_disconnected, 180)
 {
 	struct dd d = { 0 };
 	const uint8_t ct[1] = { 0xaa };
@@ -292,7 +292,7 @@ static int cgroup2_mount(char *out, size_t cap)
 	return found;
 }
 
-TEST(peer_in_an_unmapped_cgroup_is_refused)
+TEST_TIMEOUT(peer_in_an_unmapped_cgroup_is_refused, 180)
 {
 	struct dd d = { 0 };
 	char mnt[4096], dir[8400], procs[8500];
