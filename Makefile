@@ -58,6 +58,30 @@ VEIL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS)
 
 include $(srctree)/Kbuild
 
+# Libraries every area may use; Kbuild adds more through ldlibs-y.
+LDLIBS_ALL := $(ldlibs-y) -ljansson -lcurl -lcrypto -lpthread
+
+ALL_CFLAGS  := $(VEIL_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(VEIL_LDFLAGS) $(LDFLAGS)
+tests/harness.o-cflags := -DVEIL_SRCDIR_DEFAULT='"$(srctree)"'
+
+# ---- stamps: dependencies installed, flags unchanged -------------------------
+DEPS_STAMP  := $(O)/.deps-stamp
+FLAGS_STAMP := $(O)/.flags-stamp
+flags-now := $(CC) $(ALL_CFLAGS) | $(ALL_LDFLAGS) | $(LDLIBS_ALL)
+$(shell mkdir -p '$(O)' && { [ "$$(cat '$(FLAGS_STAMP)' 2>/dev/null)" = '$(flags-now)' ] || \
+	printf '%s' '$(flags-now)' > '$(FLAGS_STAMP)'; })
+
+ifeq ($(SKIP_DEPS),1)
+$(DEPS_STAMP):
+	$(Q)touch $@
+else
+$(DEPS_STAMP): $(srctree)/scripts/deps
+	$(call msg,DEPS,scripts/deps)
+	$(Q)$(srctree)/scripts/deps
+	$(Q)touch $@
+endif
+
 # ---- BPF: vmlinux.h from the guest kernel's BTF, objects, skeletons ------------
 # Every NAME.bpf.o in bpf-y is built from NAME.bpf.c (clang -target bpf, then
 # `bpftool gen object` to drop DWARF) and gets NAME.skel.h under $(O); the
@@ -99,30 +123,6 @@ $(bpf-skels): $(O)/%.skel.h: $(O)/%.bpf.o
 VM_TESTS_LIST := $(O)/tests/vm/vm-tests.list
 $(shell mkdir -p '$(O)/tests/vm' && { [ "$$(cat '$(VM_TESTS_LIST)' 2>/dev/null)" = '$(strip $(vm-tests-y))' ] || \
 	printf '%s' '$(strip $(vm-tests-y))' > '$(VM_TESTS_LIST)'; })
-
-# Libraries every area may use; Kbuild adds more through ldlibs-y.
-LDLIBS_ALL := $(ldlibs-y) -ljansson -lcurl -lcrypto -lpthread
-
-ALL_CFLAGS  := $(VEIL_CFLAGS) $(CFLAGS)
-ALL_LDFLAGS := $(VEIL_LDFLAGS) $(LDFLAGS)
-tests/harness.o-cflags := -DVEIL_SRCDIR_DEFAULT='"$(srctree)"'
-
-# ---- stamps: dependencies installed, flags unchanged -------------------------
-DEPS_STAMP  := $(O)/.deps-stamp
-FLAGS_STAMP := $(O)/.flags-stamp
-flags-now := $(CC) $(ALL_CFLAGS) | $(ALL_LDFLAGS) | $(LDLIBS_ALL)
-$(shell mkdir -p '$(O)' && { [ "$$(cat '$(FLAGS_STAMP)' 2>/dev/null)" = '$(flags-now)' ] || \
-	printf '%s' '$(flags-now)' > '$(FLAGS_STAMP)'; })
-
-ifeq ($(SKIP_DEPS),1)
-$(DEPS_STAMP):
-	$(Q)touch $@
-else
-$(DEPS_STAMP): $(srctree)/scripts/deps
-	$(call msg,DEPS,scripts/deps)
-	$(Q)$(srctree)/scripts/deps
-	$(Q)touch $@
-endif
 
 # ---- objects -----------------------------------------------------------------
 $(O)/%.o: $(srctree)/%.c $(FLAGS_STAMP) | $(DEPS_STAMP) $(gen-headers-y)
@@ -185,7 +185,7 @@ solib-files := $(addprefix $(O)/,$(solibs-y))
 prog-files := $(addprefix $(O)/,$(progs-y) $(test-progs-y))
 test-files := $(addprefix $(O)/,$(tests-y) $(test-helpers-y))
 
-all: $(lib-files) $(solib-files) $(prog-files) $(test-files) $(extra-y)
+all: $(lib-files) $(solib-files) $(prog-files) $(test-files) $(bpf-skels) $(extra-y)
 
 # make check [T=AREA]: the test list is tests-y in Kbuild, nowhere else.
 check-list := $(if $(T),$(filter $(addprefix tests/,$(addsuffix /%,$(T))),$(tests-y)),$(tests-y))
@@ -239,6 +239,20 @@ bench: all $(bench-deps-y)
 demo: all $(demo-deps-y)
 	$(Q)VEIL_SRCDIR=$(srctree) VEIL_BUILDDIR=$(O) $(srctree)/scripts/demo
 
+# $(O)/NAME.cpio.gz from initrd/NAME.list, for the kernel INITRD_KERNEL; always
+# rebuilt (it takes well under a second), and byte-identical when nothing changed.
+INITRD_KERNEL ?= 6.1
+INITRD_INIT ?= $(O)/tests/vm/guest-init
+$(addprefix $(O)/,$(initrd-y)): $(O)/%.cpio.gz: $(srctree)/initrd/%.list $(O)/veil \
+		$(O)/vm/kernel/$(INITRD_KERNEL)/vmlinux all FORCE
+	$(call msg,GEN,$*.cpio.gz)
+	$(Q)$(O)/veil mkinitrd -z -D O=$(O) -D SRC=$(srctree) -D INIT=$(INITRD_INIT) \
+		-D KVER=$$(cat $(O)/vm/kernel/$(INITRD_KERNEL)/kver) \
+		-D MODROOT=$$(cat $(O)/vm/kernel/$(INITRD_KERNEL)/modroot) $< -o $@
+	$(Q)sha256sum $@ | sed 's|  $(O)/|  |'
+
+FORCE:
+
 initrd: all $(addprefix $(O)/,$(initrd-y))
 ifeq ($(strip $(initrd-y)),)
 	@echo "make initrd: the initrd builder is not built yet (test-bed issue)" >&2; exit 1
@@ -266,7 +280,8 @@ help:
 	@echo '  demo     run the whole story (see README.md)'
 	@echo '  bench    run the benchmarks against their peers'
 	@echo '  fuzz     build the libFuzzer targets and run each FUZZ_SECONDS (default 10)'
-	@echo '  initrd   build the pod initrd'
+	@echo '  initrd   build the pod initrd ($(O)/veil-initrd.cpio.gz; INITRD_KERNEL=6.1|6.12,'
+	@echo '           INITRD_INIT=PROG); tests/vm/run-in-guest boots test programs'
 	@echo '  install  install programs under DESTDIR/PREFIX (default /usr/local)'
 	@echo '  clean    remove O='
 	@echo 'Variables:'
@@ -277,6 +292,6 @@ help:
 	@echo '  SKIP_DEPS=1   do not run scripts/deps'
 	@echo '  CFLAGS=...    extra compiler flags (a change rebuilds everything)'
 
-.PHONY: all check fuzz bench demo initrd install clean help
+.PHONY: all check fuzz bench demo initrd install clean help FORCE
 
 -include $(shell find '$(O)' -name '*.d' 2>/dev/null)

@@ -21,8 +21,6 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -93,12 +91,14 @@ static void setup_console(void)
 	close(fd);
 }
 
+static int modules_loaded, modules_failed;
+static double modules_ms;
+
 static void load_modules(void)
 {
 	char line[MAX_LINE];
 	FILE *f = fopen(MODULES_FILE, "re");
 	double t0 = now_ms();
-	int n = 0;
 
 	if (!f)
 		return;
@@ -116,16 +116,19 @@ static void load_modules(void)
 		fd = open(line, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			say("# guest-init: open %s: %m\n", line);
+			modules_failed++;
 			continue;
 		}
-		if (syscall(SYS_finit_module, fd, "", flags) < 0 && errno != EEXIST)
+		if (syscall(SYS_finit_module, fd, "", flags) < 0 && errno != EEXIST) {
 			say("# guest-init: finit_module %s: %m\n", line);
-		else
-			n++;
+			modules_failed++;
+		} else {
+			modules_loaded++;
+		}
 		close(fd);
 	}
 	fclose(f);
-	say("# guest-init: %d modules loaded in %.1f ms\n", n, now_ms() - t0);
+	modules_ms = now_ms() - t0;
 }
 
 static int if_up(int s, const char *name, const char *addr, const char *mask)
@@ -239,12 +242,6 @@ static int run_test(char **argv)
 	return WEXITSTATUS(status);
 }
 
-/* Reaps orphans the tests leave behind (we are PID 1). */
-static void reap(int sig)
-{
-	(void)sig;
-}
-
 int main(void)
 {
 	char lines[64][MAX_LINE];
@@ -263,7 +260,6 @@ int main(void)
 	mount_one("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
 	mount_one("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
 	mount_one("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
-	signal(SIGCHLD, reap);
 	setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin", 1);
 	setenv("VEIL_VM", "1", 1);
 	setenv("VEIL_VM_HTTP", "10.0.2.100:8080", 1);
@@ -280,6 +276,8 @@ int main(void)
 		say("# guest-init: no %s: %m\n", TESTS_FILE);
 	}
 	say("VEIL-VM-BEGIN\nKTAP version 1\n1..%u\n", n);
+	say("# guest-init: %d modules loaded, %d failed, in %.1f ms; tests start at %.1f ms\n",
+	    modules_loaded, modules_failed, modules_ms, now_ms());
 	for (unsigned int i = 0; i < n; i++) {
 		char *argv[MAX_ARGS], *name;
 		double t0 = now_ms();
@@ -300,9 +298,10 @@ int main(void)
 			fail++;
 			say("# %s: exit status %d\nnot ok %u %s\n", name, rc, i + 1, name);
 		}
+		/* We are PID 1: reap what the test orphaned. */
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
 	}
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
 	say("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:%u error:0\n", pass, fail, skip);
 	say("VEIL-VM-END pass=%u fail=%u skip=%u at %.1f ms\n", pass, fail, skip, now_ms());
 	power_off();
