@@ -58,6 +58,30 @@ VEIL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS)
 
 include $(srctree)/Kbuild
 
+# Libraries every area may use; Kbuild adds more through ldlibs-y.
+LDLIBS_ALL := $(ldlibs-y) -ljansson -lcurl -lcrypto -lpthread
+
+ALL_CFLAGS  := $(VEIL_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(VEIL_LDFLAGS) $(LDFLAGS)
+tests/harness.o-cflags := -DVEIL_SRCDIR_DEFAULT='"$(srctree)"'
+
+# ---- stamps: dependencies installed, flags unchanged -------------------------
+DEPS_STAMP  := $(O)/.deps-stamp
+FLAGS_STAMP := $(O)/.flags-stamp
+flags-now := $(CC) $(ALL_CFLAGS) | $(ALL_LDFLAGS) | $(LDLIBS_ALL)
+$(shell mkdir -p '$(O)' && { [ "$$(cat '$(FLAGS_STAMP)' 2>/dev/null)" = '$(flags-now)' ] || \
+	printf '%s' '$(flags-now)' > '$(FLAGS_STAMP)'; })
+
+ifeq ($(SKIP_DEPS),1)
+$(DEPS_STAMP):
+	$(Q)touch $@
+else
+$(DEPS_STAMP): $(srctree)/scripts/deps
+	$(call msg,DEPS,scripts/deps)
+	$(Q)$(srctree)/scripts/deps
+	$(Q)touch $@
+endif
+
 # ---- BPF: vmlinux.h from the guest kernel's BTF, objects, skeletons ------------
 # Every NAME.bpf.o in bpf-y is built from NAME.bpf.c (clang -target bpf, then
 # `bpftool gen object` to drop DWARF) and gets NAME.skel.h under $(O); the
@@ -99,30 +123,6 @@ $(bpf-skels): $(O)/%.skel.h: $(O)/%.bpf.o
 VM_TESTS_LIST := $(O)/tests/vm/vm-tests.list
 $(shell mkdir -p '$(O)/tests/vm' && { [ "$$(cat '$(VM_TESTS_LIST)' 2>/dev/null)" = '$(strip $(vm-tests-y))' ] || \
 	printf '%s' '$(strip $(vm-tests-y))' > '$(VM_TESTS_LIST)'; })
-
-# Libraries every area may use; Kbuild adds more through ldlibs-y.
-LDLIBS_ALL := $(ldlibs-y) -ljansson -lcurl -lcrypto -lpthread
-
-ALL_CFLAGS  := $(VEIL_CFLAGS) $(CFLAGS)
-ALL_LDFLAGS := $(VEIL_LDFLAGS) $(LDFLAGS)
-tests/harness.o-cflags := -DVEIL_SRCDIR_DEFAULT='"$(srctree)"'
-
-# ---- stamps: dependencies installed, flags unchanged -------------------------
-DEPS_STAMP  := $(O)/.deps-stamp
-FLAGS_STAMP := $(O)/.flags-stamp
-flags-now := $(CC) $(ALL_CFLAGS) | $(ALL_LDFLAGS) | $(LDLIBS_ALL)
-$(shell mkdir -p '$(O)' && { [ "$$(cat '$(FLAGS_STAMP)' 2>/dev/null)" = '$(flags-now)' ] || \
-	printf '%s' '$(flags-now)' > '$(FLAGS_STAMP)'; })
-
-ifeq ($(SKIP_DEPS),1)
-$(DEPS_STAMP):
-	$(Q)touch $@
-else
-$(DEPS_STAMP): $(srctree)/scripts/deps
-	$(call msg,DEPS,scripts/deps)
-	$(Q)$(srctree)/scripts/deps
-	$(Q)touch $@
-endif
 
 # ---- objects -----------------------------------------------------------------
 $(O)/%.o: $(srctree)/%.c $(FLAGS_STAMP) | $(DEPS_STAMP) $(gen-headers-y)

@@ -7,22 +7,9 @@
 
 #include "lib/json.h"
 
-#define LEGACY_HDR_LEN 32u
 #define CONTAINER_JSON_MAX 1024u
 #define NAME_MAX_LEN 256u
 #define DIGEST_STR_MAX 160u
-
-/* Skips a firmware log's SHA-1 "Spec ID Event03" header, as replay does. */
-static size_t header_len(const uint8_t *log, size_t len)
-{
-	uint32_t ev_len;
-
-	if (len < LEGACY_HDR_LEN + 16 || log[4] != 3 || memcmp(log + LEGACY_HDR_LEN, "Spec ID Event03", 16))
-		return 0;
-	ev_len = (uint32_t)log[28] | (uint32_t)log[29] << 8 | (uint32_t)log[30] << 16 |
-		 (uint32_t)log[31] << 24;
-	return ev_len <= len - LEGACY_HDR_LEN ? LEGACY_HDR_LEN + ev_len : 0;
-}
 
 static int container_event(const char *content, size_t len, json_t *containers, char *msg,
 			   size_t msg_len)
@@ -71,7 +58,7 @@ int attest_runtime_log_claims(const uint8_t *log, size_t len, uint32_t reg, uint
 		json_decref(containers);
 		return -ENOMEM;
 	}
-	off = header_len(log, len);
+	off = eventlog_spec_header_len(log, len);
 	r = 0;
 	while (r == 0 && off < len) {
 		struct eventlog_record rec;
@@ -83,8 +70,10 @@ int attest_runtime_log_claims(const uint8_t *log, size_t len, uint32_t reg, uint
 				       memcmp(log + off, "\0\0\0\0\0\0\0\0", 8) == 0))
 			break;
 		n = eventlog_parse_record(log + off, len - off, &rec);
-		if (n < 0)	/* replay parsed the same bytes, so this cannot happen */
+		if (n < 0) {	/* replay parsed the same bytes, so this cannot happen */
+			snprintf(msg, msg_len, "the runtime event log is malformed");
 			r = -EBADMSG;
+		}
 		else
 			off += (size_t)n;
 		if (r < 0 || rec.reg != reg || !rec.text)

@@ -93,6 +93,21 @@ int decryptd_parse_reply(const uint8_t *p, size_t len, struct decryptd_reply *re
 int decryptd_reply_outputs(const struct decryptd_reply *r, double *y, size_t cap,
 			   size_t *ret_n);
 
+/* ---- client ------------------------------------------------------------------ */
+
+int decryptd_client_connect(const char *path);
+/*
+ * One DECRYPT round trip. Returns 0 with the outputs in y, or -EPROTO with
+ * *ret_status and msg set when the service answered with an error status,
+ * or another -errno.
+ */
+int decryptd_client_decrypt(int fd, uint32_t id, const char *model, const uint8_t *const *ct,
+			    const size_t *ct_len, unsigned int n_ct, double *y, size_t cap,
+			    size_t *ret_n, int *ret_status, char *msg, size_t msg_len);
+/* A .vct file: n_ct x (u32 big-endian length | serialized ciphertext). */
+int decryptd_vct_parse(const uint8_t *buf, size_t len, const uint8_t **ct, size_t *ct_len,
+		       unsigned int *ret_n);
+
 /* ---- configuration ----------------------------------------------------------- */
 
 /*

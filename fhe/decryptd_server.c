@@ -28,6 +28,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -58,6 +59,7 @@ struct conn {
 
 struct job {
 	struct conn *c;
+	uint8_t *req_buf;	/* owned; req points into it */
 	uint8_t *req;
 	size_t req_len;
 	uint8_t *reply;
@@ -192,7 +194,7 @@ static void job_free(struct job *j)
 {
 	if (!j)
 		return;
-	free(j->req);
+	free(j->req_buf);
 	if (j->reply) {
 		explicit_bzero(j->reply, (size_t)j->reply_len);	/* decrypted outputs */
 		free(j->reply);
@@ -352,14 +354,22 @@ static void process_input(struct decryptd_server *s, struct conn *c)
 		}
 	}
 	j = calloc(1, sizeof(*j));
-	if (j)
-		j->req = malloc(plen);
+	if (j && (size_t)r == c->in_len) {
+		/* the usual case, one whole frame buffered: the job takes the buffer */
+		j->req_buf = TAKE_PTR(c->in);
+		j->req = j->req_buf + FRAME_HDR_LEN;
+		c->in_len = c->in_cap = 0;
+	} else if (j) {
+		j->req_buf = malloc(plen);
+		j->req = j->req_buf;
+		if (j->req)
+			memcpy(j->req, payload, plen);
+	}
 	if (!j || !j->req) {
 		job_free(j);
 		reply_error(s, c, req.id, DECRYPTD_BUSY, "out of memory", false);
 		goto consumed;
 	}
-	memcpy(j->req, payload, plen);
 	j->req_len = plen;
 	j->c = c;
 	if (!enqueue(s, j)) {
@@ -370,6 +380,8 @@ static void process_input(struct decryptd_server *s, struct conn *c)
 	c->busy = true;
 	c->refs++;
 consumed:
+	if (!c->in)
+		return;		/* the job took the buffer: nothing else was in it */
 	memmove(c->in, c->in + r, c->in_len - (size_t)r);
 	c->in_len -= (size_t)r;
 }
@@ -641,6 +653,34 @@ static int setup_bufring(struct decryptd_server *s)
 	return 0;
 }
 
+/*
+ * The ring may only accept, recv, send, read (eventfd, signalfd) and select
+ * provided buffers; no registration after this. Should the process ever be
+ * subverted, the ring cannot open files or sockets for it, and seccomp keeps
+ * it from making a new ring.
+ */
+static int restrict_ring(struct decryptd_server *s)
+{
+	static const uint8_t ops[] = { IORING_OP_ACCEPT, IORING_OP_RECV, IORING_OP_SEND,
+				       IORING_OP_READ };
+	struct io_uring_restriction res[ARRAY_SIZE(ops) + 1];
+	int r;
+
+	memset(res, 0, sizeof(res));
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+		res[i].opcode = IORING_RESTRICTION_SQE_OP;
+		res[i].sqe_op = ops[i];
+	}
+	res[ARRAY_SIZE(ops)].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
+	res[ARRAY_SIZE(ops)].sqe_flags = IOSQE_BUFFER_SELECT;
+	/* Debian's liburing 2.3 declares these helpers but does not export them */
+	if (syscall(__NR_io_uring_register, s->ring.ring_fd, IORING_REGISTER_RESTRICTIONS, res,
+		    ARRAY_SIZE(res)) < 0)
+		return -errno;
+	r = (int)syscall(__NR_io_uring_register, s->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+	return r < 0 ? -errno : 0;
+}
+
 int decryptd_server_new(const struct decryptd_config *cfg, struct decryptd_server **ret)
 {
 	struct decryptd_server *s;
@@ -661,7 +701,13 @@ int decryptd_server_new(const struct decryptd_config *cfg, struct decryptd_serve
 	s->queue = calloc(cfg->queue, sizeof(*s->queue));
 	if (!s->queue)
 		return -ENOMEM;
+	/* created disabled, so the op allowlist is in place before it can run anything */
+	p.flags = IORING_SETUP_R_DISABLED;
 	r = io_uring_queue_init_params(RING_ENTRIES, &s->ring, &p);
+	if (r == -EINVAL) {	/* kernel < 5.10: no restrictions */
+		memset(&p, 0, sizeof(p));
+		r = io_uring_queue_init_params(RING_ENTRIES, &s->ring, &p);
+	}
 	if (r < 0) {
 		log_err("Failed to set up io_uring: %s%s", strerror(-r),
 			r == -EPERM || r == -ENOSYS ? " (is kernel.io_uring_disabled set?)" : "");
@@ -676,6 +722,13 @@ int decryptd_server_new(const struct decryptd_config *cfg, struct decryptd_serve
 			log_info("No provided-buffer ring (%s); using single-shot recv", strerror(-r));
 		else
 			s->bufring = true;
+	}
+	if (p.flags & IORING_SETUP_R_DISABLED) {
+		r = restrict_ring(s);
+		if (r < 0) {
+			log_err("Failed to restrict the io_uring to its operations: %s", strerror(-r));
+			return r;
+		}
 	}
 	s->lfd = listen_on(cfg->socket);
 	if (s->lfd < 0) {
@@ -702,9 +755,10 @@ int decryptd_server_new(const struct decryptd_config *cfg, struct decryptd_serve
 			return r;
 		}
 	}
-	log_info("Listening on '%s': %u workers, queue %u, %s accept, %s recv", cfg->socket,
+	log_info("Listening on '%s': %u workers, queue %u, %s accept, %s recv%s", cfg->socket,
 		 s->n_threads, cfg->queue, s->multishot_accept ? "multishot" : "single-shot",
-		 s->bufring ? "multishot buffer-ring" : "single-shot");
+		 s->bufring ? "multishot buffer-ring" : "single-shot",
+		 p.flags & IORING_SETUP_R_DISABLED ? ", ring restricted to its ops" : "");
 	return 0;
 }
 

@@ -177,6 +177,7 @@ int fhe_public_key_new(const struct fhe_secret_key *sk, struct fhe_public_key **
 	g = prg_new(sk->seed, "veil-fhe pk seed", p->hash);
 	r = g ? prg_bytes(g, pk->seed_a, FHE_SEED_SIZE) : -ENOMEM;
 	prg_free(g);
+	ct_declassify(pk->seed_a, FHE_SEED_SIZE);	/* published with the key */
 	if (r == 0)
 		r = pk_compute_p0(sk, pk->seed_a, pk->p0, pk->p1);
 	if (r < 0) {

@@ -270,6 +270,10 @@ static int pid1_main(char **argv)
 	}
 	log_set_level(opts.loglevel);
 	log_info("veil-init starting%s", opts.sandbox ? " in sandbox mode" : " as PID 1");
+	if (getenv("VEIL_MOVED_ROOT")) {
+		log_info("moved the initramfs into a tmpfs root (pivot_root works from here)");
+		unsetenv("VEIL_MOVED_ROOT");
+	}
 	r = run_pod();
 	if (opts.sandbox)
 		return r;
