@@ -230,6 +230,10 @@ static int collect_tdx(const uint8_t binding[ATTEST_BINDING_LEN],
 	memcpy(inblob, binding, ATTEST_BINDING_LEN);
 	r = attest_tsm_report(root, opts ? opts->tsm_entry : NULL, "tdx_guest", inblob, &quote, &len,
 			      NULL, NULL);
+	if (r == 0 && len < TDX_QUOTE_REPORT_DATA_OFF + 64) {
+		free(quote);
+		r = -EPROTO;
+	}
 	if (r < 0)
 		return say(err, err_len, r, "configfs-tsm TDX report under '%s' failed: %s", root,
 			   strerror(-r));
@@ -246,6 +250,67 @@ static int collect_tdx(const uint8_t binding[ATTEST_BINDING_LEN],
 	}
 	*ret = json_pack("{s:o, s:o}", "cc_eventlog", log, "quote", q);
 	return *ret ? 0 : -ENOMEM;
+}
+
+static int tsm_report_for(const char *provider, const struct attest_evidence_opts *opts,
+			  uint8_t **ret, size_t *ret_len)
+{
+	const char *root = opts && opts->tsm_root ? opts->tsm_root : TSM_REPORT_ROOT;
+	uint8_t inblob[64] = { 0 };
+
+	return attest_tsm_report(root, opts ? opts->tsm_entry : NULL, provider, inblob, ret, ret_len,
+				 NULL, NULL);
+}
+
+int attest_initdata_bind(const char *tee, const uint8_t *digest, size_t digest_len,
+			 const struct attest_evidence_opts *opts, char *err, size_t err_len)
+{
+	uint8_t *report = NULL;
+	size_t len, off, n;
+	int r;
+
+	if (digest_len != 32 && digest_len != 48 && digest_len != 64)
+		return say(err, err_len, -EINVAL, "initdata digest of %zu bytes", digest_len);
+	if (strcmp(tee, "sample") == 0)
+		return 0;
+	if (strcmp(tee, "tpm") == 0) {
+		const char *tcti = opts && opts->tpm_tcti ? opts->tpm_tcti : "device:/dev/tpmrm0";
+		struct tpm *t;
+
+		r = tpm_open(tcti, &t);
+		if (r < 0)
+			return say(err, err_len, r, "cannot open TPM '%s': %s", tcti, strerror(-r));
+		r = tpm_pcr_extend(t, 8, digest);
+		tpm_close(t);
+		return r < 0 ? say(err, err_len, r, "PCR 8 extend failed: %s", strerror(-r)) : 0;
+	}
+	if (strcmp(tee, "snp") == 0) {
+		r = tsm_report_for("sev_guest", opts, &report, &len);
+		off = SNP_HOST_DATA_OFF;
+		n = 32;
+		if (r == 0 && len < SNP_REPORT_LEN)
+			r = -EPROTO;
+	} else if (strcmp(tee, "tdx") == 0) {
+		r = tsm_report_for("tdx_guest", opts, &report, &len);
+		off = TDX_QUOTE_MRCONFIGID_OFF;
+		n = 48;
+		if (r == 0 && len < TDX_QUOTE_REPORT_DATA_OFF + 64)
+			r = -EPROTO;
+	} else {
+		return say(err, err_len, -EOPNOTSUPP, "no initdata binding for TEE '%.64s'", tee);
+	}
+	if (r < 0)
+		return say(err, err_len, r, "cannot read a %s report to check the initdata: %s", tee,
+			   strerror(-r));
+	/* HOST_DATA holds the first 32 bytes; MRCONFIGID the digest zero-padded to 48. */
+	{
+		uint8_t want[48] = { 0 };
+
+		memcpy(want, digest, digest_len < n ? digest_len : n);
+		r = memcmp(report + off, want, n) == 0 ? 0 : -EPERM;
+	}
+	free(report);
+	return r < 0 ? say(err, err_len, r, "initdata digest does not match the %s launch value", tee) : 0;
 }
 
 int attest_evidence_collect(const char *tee, const uint8_t binding[ATTEST_BINDING_LEN],

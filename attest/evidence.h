@@ -39,6 +39,23 @@ int attest_evidence_collect(const char *tee, const uint8_t binding[ATTEST_BINDIN
 			    char *err, size_t err_len);
 
 /*
+ * Binds the initdata digest to the TEE the CoCo way (reference §4.4): tpm
+ * extends PCR 8 once with the first 32 bytes of the digest (exactly what
+ * peer pods do; Trustee's tpm verifier matches it for sha256 initdata); snp
+ * and tdx cannot set HOST_DATA / MRCONFIGID from inside, so their current
+ * report is checked against the digest instead (-EPERM on mismatch). sample
+ * has nothing to bind. 0 or -errno with err naming the cause.
+ */
+int attest_initdata_bind(const char *tee, const uint8_t *digest, size_t digest_len,
+			 const struct attest_evidence_opts *opts, char *err, size_t err_len);
+
+#define SNP_REPORT_LEN 0x4A0
+#define SNP_REPORT_DATA_OFF 0x50
+#define SNP_HOST_DATA_OFF 0xC0
+#define TDX_QUOTE_REPORT_DATA_OFF 568	/* header 48 + TD report body offset 520 */
+#define TDX_QUOTE_MRCONFIGID_OFF 232	/* header 48 + body offset 184 */
+
+/*
  * One configfs-tsm report: writes inblob (64 bytes), reads outblob (and
  * auxblob when ret_aux is not NULL), checks the provider name and that the
  * generation did not move under us (another writer). Buffers are malloc'd.

@@ -42,5 +42,8 @@ int attest_verify(const char *tee, const json_t *evidence, const uint8_t binding
 /* The verifiers (attest/verify_TEE.c). */
 extern const struct attest_verifier attest_verifier_sample;
 extern const struct attest_verifier attest_verifier_tpm;
+extern const struct attest_verifier attest_verifier_snp;
+extern const struct attest_verifier attest_verifier_az_snp_vtpm;
+extern const struct attest_verifier attest_verifier_tdx;
 
 #endif

@@ -9,6 +9,9 @@
 static const struct attest_verifier *const verifiers[] = {
 	&attest_verifier_sample,
 	&attest_verifier_tpm,
+	&attest_verifier_snp,
+	&attest_verifier_az_snp_vtpm,
+	&attest_verifier_tdx,
 };
 
 int attest_verify(const char *tee, const json_t *evidence, const uint8_t binding[ATTEST_BINDING_LEN],

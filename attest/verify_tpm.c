@@ -34,6 +34,16 @@
 #define SPKI_MAX 2048u
 #define AAEL_PCR 23
 
+/*
+ * libtss2-mu reports malformed input on stderr at warning level; quote bytes
+ * come from peers, so a verifier must stay quiet. TSS2_LOG is read once, at
+ * the first message: set it before any thread exists, unless the operator did.
+ */
+__attribute__((constructor)) static void quiet_tss2_mu(void)
+{
+	setenv("TSS2_LOG", "marshal+none", 0);
+}
+
 static const EVP_MD *tpm_md(TPMI_ALG_HASH h)
 {
 	switch (h) {

@@ -51,7 +51,7 @@ struct initrd_entry {
 	uid_t uid;
 	gid_t gid;
 	char *source;		/* FILE: host path, or NULL when data is set; SYMLINK: target */
-	char *data;		/* FILE: generated content */
+	char *data;		/* FILE: generated content (NUL-terminated after data_len) */
 	size_t data_len;
 	bool block;		/* NODE: block (else character) device */
 	unsigned int major, minor;

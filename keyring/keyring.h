@@ -89,7 +89,10 @@ int keyring_container_done(struct keyring *kr, const char *name);
  * In the container's first process, after fork and before it leaves the init
  * user namespace (it must still be kuid 0): joins a new, empty session keyring
  * "veil:<name>" and links `ring` (0 = no grants) into it. The caller must not
- * possess veil's keyring (a forked child does not). Returns the session serial.
+ * possess veil's keyring (a forked child does not). Call it before the child
+ * enters its container cgroup (or at least before that cgroup's first
+ * execve): once the BPF LSM policy is sealed, linking is refused. Returns the
+ * session serial.
  */
 int keyring_join_container(const char *name, key_serial_t ring);
 

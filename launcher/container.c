@@ -364,6 +364,11 @@ static int child_main(void *arg)
 	int rootfd, nul;
 	char b;
 
+	sigset_t none;
+
+	/* PID 1 blocks the signals its signalfd reads; the container starts with none blocked. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (read(c->sync_fd, &b, 1) != 1)
 		_exit(1);	/* the parent gave up on us */
 	close(c->sync_fd);

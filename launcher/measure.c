@@ -167,7 +167,8 @@ static int walk_dir(struct walk *w, int dfd, const char *prefix, unsigned int de
 		set_msg(w->msg, "Failed to read directory '%s': %s", prefix, strerror(errno));
 		goto out;
 	}
-	qsort(names, n, sizeof(char *), cmp_name);
+	if (n)
+		qsort(names, n, sizeof(char *), cmp_name);
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		char path[PATH_MAX];
 		struct stat st;
@@ -455,11 +456,18 @@ int launcher_measure_rootfs(const char *rootfs, unsigned int threads, uint8_t re
 		}
 		if (threads > 64)
 			threads = 64;
+		/* A thread per 4 MiB of content at most: a small rootfs is hashed inline. */
+		uint64_t total = 0;
+		for (size_t i = 0; i < w.n; i++)
+			if (S_ISREG(w.v[i].st.st_mode))
+				total += (uint64_t)w.v[i].st.st_size;
+		if (total / (4u << 20) + 1 < threads)
+			threads = (unsigned int)(total / (4u << 20) + 1);
 		p.rootfd = rootfd;
 		p.v = w.v;
 		p.n = w.n;
 		pthread_mutex_init(&p.lock, NULL);
-		for (; started < threads; started++)
+		for (; threads > 1 && started < threads; started++)
 			if (pthread_create(&tid[started], NULL, worker, &p) != 0)
 				break;
 		if (!started)
@@ -489,12 +497,35 @@ int launcher_measure_rootfs(const char *rootfs, unsigned int threads, uint8_t re
 	return r;
 }
 
-int launcher_measure_bundle(const char *bundle, unsigned int threads, uint8_t ret[32],
-			    struct measure_stats *stats, char err[MEASURE_ERR_MAX])
+int launcher_measure_config(const char *rootfs, const char *cfg, size_t len, unsigned int threads,
+			    uint8_t ret[32], struct measure_stats *stats, char err[MEASURE_ERR_MAX])
+{
+	uint8_t root[32];
+	EVP_MD_CTX *md;
+	int r;
+
+	r = launcher_measure_rootfs(rootfs, threads, root, stats, err);
+	if (r < 0)
+		return r;
+	md = EVP_MD_CTX_new();
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(md);
+		return -ENOMEM;
+	}
+	EVP_DigestUpdate(md, "veil-container-v1", 18);
+	EVP_DigestUpdate(md, root, 32);
+	put64(md, len);
+	EVP_DigestUpdate(md, cfg, len);
+	r = EVP_DigestFinal_ex(md, ret, NULL) ? 0 : -ENOMEM;
+	EVP_MD_CTX_free(md);
+	return r;
+}
+
+int launcher_bundle_read(const char *bundle, char **ret_cfg, size_t *ret_len, char **ret_rootfs,
+			 char err[MEASURE_ERR_MAX])
 {
 	_cleanup_free_ char *cfg = NULL, *path = NULL, *rootfs = NULL;
 	struct vjson_err je;
-	uint8_t root[32];
 	const char *rp;
 	json_t *doc, *ro;
 	size_t len;
@@ -514,7 +545,7 @@ int launcher_measure_bundle(const char *bundle, unsigned int threads, uint8_t re
 		return r;
 	}
 	ro = json_object_get(doc, "root");
-	rp = ro ? json_string_value(json_object_get(ro, "path")) : NULL;
+	rp = json_is_object(ro) ? json_string_value(json_object_get(ro, "path")) : NULL;
 	if (!rp || !*rp) {
 		json_decref(doc);
 		set_msg(err, "'%s': 'root.path' is missing", path);
@@ -525,22 +556,23 @@ int launcher_measure_bundle(const char *bundle, unsigned int threads, uint8_t re
 	json_decref(doc);
 	if (r < 0)
 		return r;
-	r = launcher_measure_rootfs(rootfs, threads, root, stats, err);
+	*ret_cfg = TAKE_PTR(cfg);
+	*ret_len = len;
+	*ret_rootfs = TAKE_PTR(rootfs);
+	return 0;
+}
+
+int launcher_measure_bundle(const char *bundle, unsigned int threads, uint8_t ret[32],
+			    struct measure_stats *stats, char err[MEASURE_ERR_MAX])
+{
+	_cleanup_free_ char *cfg = NULL, *rootfs = NULL;
+	size_t len;
+	int r;
+
+	r = launcher_bundle_read(bundle, &cfg, &len, &rootfs, err);
 	if (r < 0)
 		return r;
-
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(md);
-		return -ENOMEM;
-	}
-	EVP_DigestUpdate(md, "veil-container-v1", 18);
-	EVP_DigestUpdate(md, root, 32);
-	put64(md, len);
-	EVP_DigestUpdate(md, cfg, len);
-	r = EVP_DigestFinal_ex(md, ret, NULL) ? 0 : -ENOMEM;
-	EVP_MD_CTX_free(md);
-	return r;
+	return launcher_measure_config(rootfs, cfg, len, threads, ret, stats, err);
 }
 
 struct forked_result {
@@ -549,7 +581,8 @@ struct forked_result {
 	char err[MEASURE_ERR_MAX];
 };
 
-int launcher_measure_forked(const char *bundle, uint8_t ret[32], char err[MEASURE_ERR_MAX])
+int launcher_measure_forked(const char *rootfs, const char *cfg, size_t len, uint8_t ret[32],
+			    char err[MEASURE_ERR_MAX])
 {
 	struct forked_result res = { 0 };
 	int p[2], status;
@@ -569,7 +602,7 @@ int launcher_measure_forked(const char *bundle, uint8_t ret[32], char err[MEASUR
 	}
 	if (pid == 0) {
 		close(p[0]);
-		res.r = launcher_measure_bundle(bundle, 0, res.digest, NULL, res.err);
+		res.r = launcher_measure_config(rootfs, cfg, len, 0, res.digest, NULL, res.err);
 		(void)!write(p[1], &res, sizeof(res));
 		_exit(0);
 	}

@@ -27,8 +27,15 @@ int launcher_measure_rootfs(const char *rootfs, unsigned int threads, uint8_t re
  */
 int launcher_measure_bundle(const char *bundle, unsigned int threads, uint8_t ret[32],
 			    struct measure_stats *stats, char err[MEASURE_ERR_MAX]);
+/* Reads BUNDLE/config.json (bounded) and resolves its root.path. */
+int launcher_bundle_read(const char *bundle, char **ret_cfg, size_t *ret_len, char **ret_rootfs,
+			 char err[MEASURE_ERR_MAX]);
+/* Digest of a rootfs and the given config.json bytes. */
+int launcher_measure_config(const char *rootfs, const char *cfg, size_t len, unsigned int threads,
+			    uint8_t ret[32], struct measure_stats *stats, char err[MEASURE_ERR_MAX]);
 /* The same, computed in a forked helper process (PID 1 stays single-threaded). */
-int launcher_measure_forked(const char *bundle, uint8_t ret[32], char err[MEASURE_ERR_MAX]);
+int launcher_measure_forked(const char *rootfs, const char *cfg, size_t len, uint8_t ret[32],
+			    char err[MEASURE_ERR_MAX]);
 /* "sha256:<64 hex>" */
 void launcher_digest_hex(const uint8_t d[32], char out[7 + 65]);
 

@@ -14,14 +14,17 @@ static const struct veil_cmd cmds[] = {
 	{ "mkinitrd", tool_mkinitrd, "build a reproducible initramfs from a list" },
 
 	/* launcher/ */
+	{ "measure", tool_measure, "a bundle's digest, or the PCR 23 value of a manifest" },
 
 	/* images */
 	{ "image", tool_image, "build, list, inspect, measure and unpack OCI image layouts" },
 
 	/* fhe/ */
 	{ "train", tool_train, "train the demo's Fashion-MNIST MLP (deterministic)" },
+	{ "keygen", tool_keygen, "generate a CKKS key pair (secret 0600, public)" },
 
 	/* kbs/, attest/ */
+	{ "kbs-admin", tool_kbs_admin, "veil-kbs admin: keys, tokens, resources, policies" },
 
 	{ NULL, NULL, NULL },
 };

@@ -19,5 +19,13 @@ int tool_mkinitrd(int argc, char **argv);
 int tool_image(int argc, char **argv);
 /* fhe/ */
 int tool_train(int argc, char **argv);
+/* kbs/ */
+int tool_kbs_admin(int argc, char **argv);
+
+/* fhe/ core */
+int tool_keygen(int argc, char **argv);
+
+/* launcher/ */
+int tool_measure(int argc, char **argv);
 
 #endif

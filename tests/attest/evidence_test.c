@@ -354,3 +354,69 @@ TEST(missing_configfs_tsm_is_enodev)
 
 	EXPECT_EQ(-ENODEV, attest_evidence_collect("tdx", binding, &opts, &ev, NULL, 0));
 }
+
+static void hex2bin(const char *hex, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sscanf(hex + 2 * i, "%2hhx", &out[i]);
+}
+
+/* sample/initdata-vectors.json, case sha256: PCR8 after one extend. */
+TEST_F(tpm, initdata_digest_lands_in_pcr8_as_peer_pods_do)
+{
+	uint8_t digest[32], want[32], pcrs[TPM_PCR_COUNT][TPM_SHA256_LEN];
+	struct attest_evidence_opts opts = { .tpm_tcti = self->sw.tcti };
+	struct tpm *t;
+
+	hex2bin("2765b31f35243636a195a8acc595b86d69223c25bcff9ebb6f7a4e0c340df6b4", digest, 32);
+	hex2bin("0f1564a86080d039539dbe4ec1cc941d5ceab54385111ec9c34b7a0f7b313aba", want, 32);
+	ASSERT_EQ(0, attest_initdata_bind("tpm", digest, 32, &opts, NULL, 0));
+	ASSERT_EQ(0, tpm_open(self->sw.tcti, &t));
+	ASSERT_EQ(0, tpm_pcr_read(t, pcrs));
+	tpm_close(t);
+	EXPECT_MEMEQ(want, pcrs[8], 32);
+}
+
+/* sha384 initdata: the first 32 bytes, the vector's peer-pod PCR8. */
+TEST_F(tpm, sha384_initdata_extends_its_first_32_bytes)
+{
+	uint8_t digest[48], want[32], pcrs[TPM_PCR_COUNT][TPM_SHA256_LEN];
+	struct attest_evidence_opts opts = { .tpm_tcti = self->sw.tcti };
+	struct tpm *t;
+
+	hex2bin("e6abf188a5ea43a380637ad2cd26cf490551371712a61e4a23279c2aef9dfc9e593855d01130188daa603a61767ac549",
+		digest, 48);
+	hex2bin("18de5de6fbb197e45cea26d2783f8f4a8efeaacdf06817a14221ef2aa317ba1f", want, 32);
+	ASSERT_EQ(0, attest_initdata_bind("tpm", digest, 48, &opts, NULL, 0));
+	ASSERT_EQ(0, tpm_open(self->sw.tcti, &t));
+	ASSERT_EQ(0, tpm_pcr_read(t, pcrs));
+	tpm_close(t);
+	EXPECT_MEMEQ(want, pcrs[8], 32);
+}
+
+TEST(snp_initdata_is_checked_against_host_data)
+{
+	char root[] = "/tmp/veil-tsm-XXXXXX", cmd[128], err[256];
+	struct attest_evidence_opts opts = { .tsm_entry = "veil-test" };
+	uint8_t digest[32];
+	pid_t kernel;
+
+	ASSERT_NONNULL(mkdtemp(root));
+	opts.tsm_root = root;
+	/* The fake report is 0x5a everywhere but inblob: HOST_DATA is 0x5a x 32. */
+	memset(digest, 0x5a, sizeof(digest));
+	kernel = fake_tsm(root, "sev_guest\n", SNP_REPORT_LEN, SNP_REPORT_DATA_OFF, false);
+	ASSERT_GT(kernel, 0);
+	EXPECT_EQ(0, attest_initdata_bind("snp", digest, 32, &opts, err, sizeof(err)));
+	waitpid(kernel, NULL, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/veil-test", root);
+	ASSERT_EQ(0, system(cmd));
+	digest[31] ^= 1;
+	kernel = fake_tsm(root, "sev_guest\n", SNP_REPORT_LEN, SNP_REPORT_DATA_OFF, false);
+	ASSERT_GT(kernel, 0);
+	EXPECT_EQ(-EPERM, attest_initdata_bind("snp", digest, 32, &opts, err, sizeof(err)));
+	EXPECT_STREQ("initdata digest does not match the snp launch value", err);
+	waitpid(kernel, NULL, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	EXPECT_EQ(0, system(cmd));
+}

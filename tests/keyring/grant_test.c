@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "keyring/keyring.h"
@@ -255,28 +256,59 @@ TEST_F(g, container_cannot_widen_update_or_revoke_its_key)
 
 TEST_F(g, revoke_all_cuts_off_a_running_grant)
 {
-	char *argv[] = { "keyctl", "print", SERIAL(self->wl), NULL };
-	struct ctr c;
+	char serial[16], out[512] = "";
+	int go[2], res[2], st;
+	size_t used = 0;
+	pid_t pid;
 
+	snprintf(serial, sizeof(serial), "%d", (int)self->wl);
+	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(res, O_CLOEXEC));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		char c;
+
+		/* the container is running with its grant when veil revokes */
+		if (keyring_join_container("workload", self->ring_wl) < 0)
+			_exit(90);
+		if (read(go[0], &c, 1) != 1)
+			_exit(91);
+		dup2(res[1], 1);
+		dup2(res[1], 2);
+		execlp("keyctl", "keyctl", "print", serial, (char *)NULL);
+		_exit(127);
+	}
+	close(res[1]);
 	ASSERT_EQ(2, keyring_revoke_all(self->kr));
-	ASSERT_EQ(0, run_ctr("workload", self->ring_wl, true, argv, NULL, NULL, &c));
-	EXPECT_EQ(1, ctr_exit(&c));
-	EXPECT_NONNULL(strstr(c.out, "Key has been revoked"));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	for (ssize_t n; (n = read(res[0], out + used, sizeof(out) - 1 - used)) > 0;)
+		used += (size_t)n;
+	out[used] = '\0';
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(1, WEXITSTATUS(st));
+	EXPECT_NONNULL(strstr(out, "Key has been revoked"));
+	EXPECT_NULL(strstr(out, WL_KEY));
 }
 
 TEST_F(g, granted_key_expires_after_its_timeout)
 {
 	const char *grant[] = { "default/key/short" };
-	key_serial_t k, ring;
 	char *argv[] = { "keyctl", "print", NULL, NULL };
+	key_serial_t k, ring;
+	struct timespec t0, t1;
 	struct ctr c;
 
-	ASSERT_EQ(0, keyring_add(self->kr, "default/key/short", KEYRING_USER, "short", 5, 1, &k));
+	/* 4 s: the first read must beat the timeout even on a loaded machine */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, keyring_add(self->kr, "default/key/short", KEYRING_USER, "short", 5, 4, &k));
 	ASSERT_EQ(0, keyring_container_new(self->kr, "short", grant, 1, &ring));
 	argv[2] = SERIAL(k);
 	ASSERT_EQ(0, run_ctr("short", ring, true, argv, NULL, NULL, &c));
 	EXPECT_EQ(0, ctr_exit(&c));
-	usleep(2100 * 1000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	usleep(5200000 - (useconds_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
+				      (t1.tv_nsec - t0.tv_nsec) / 1000));
 	ASSERT_EQ(0, run_ctr("short", ring, true, argv, NULL, NULL, &c));
 	EXPECT_EQ(1, ctr_exit(&c));
 	EXPECT_NONNULL(strstr(c.out, "Key has expired"));

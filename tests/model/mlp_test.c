@@ -155,8 +155,8 @@ TEST_TIMEOUT(training_is_deterministic, 120)
 	struct fhe_mlp *a, *b;
 	struct vjson_err e;
 
-	model_test_path();	/* SKIPs without the data set */
-	ASSERT_EQ(0, fhe_mnist_load(NULL, "t10k", &set, &e));
+	if (fhe_mnist_load(NULL, "t10k", &set, &e) < 0)
+		SKIP("Fashion-MNIST not installed: %s", e.msg);
 	set.n = 2000;
 	o.epochs = 1;
 	o.hidden[0] = 32;
@@ -173,7 +173,8 @@ TEST_TIMEOUT(training_is_deterministic, 120)
 	fhe_mnist_done(&set);
 }
 
-TEST_TIMEOUT(trained_model_reaches_85_percent_on_the_test_set, 300)
+/* the first run trains the cached model: ~20 s, minutes under ASan on a loaded machine */
+TEST_TIMEOUT(trained_model_reaches_85_percent_on_the_test_set, 900)
 {
 	const char *path = model_test_path();
 	struct fhe_mnist set;

@@ -93,12 +93,14 @@ static void setup_console(void)
 	close(fd);
 }
 
+static int modules_loaded, modules_failed;
+static double modules_ms;
+
 static void load_modules(void)
 {
 	char line[MAX_LINE];
 	FILE *f = fopen(MODULES_FILE, "re");
 	double t0 = now_ms();
-	int n = 0;
 
 	if (!f)
 		return;
@@ -116,16 +118,19 @@ static void load_modules(void)
 		fd = open(line, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			say("# guest-init: open %s: %m\n", line);
+			modules_failed++;
 			continue;
 		}
-		if (syscall(SYS_finit_module, fd, "", flags) < 0 && errno != EEXIST)
+		if (syscall(SYS_finit_module, fd, "", flags) < 0 && errno != EEXIST) {
 			say("# guest-init: finit_module %s: %m\n", line);
-		else
-			n++;
+			modules_failed++;
+		} else {
+			modules_loaded++;
+		}
 		close(fd);
 	}
 	fclose(f);
-	say("# guest-init: %d modules loaded in %.1f ms\n", n, now_ms() - t0);
+	modules_ms = now_ms() - t0;
 }
 
 static int if_up(int s, const char *name, const char *addr, const char *mask)
@@ -280,6 +285,8 @@ int main(void)
 		say("# guest-init: no %s: %m\n", TESTS_FILE);
 	}
 	say("VEIL-VM-BEGIN\nKTAP version 1\n1..%u\n", n);
+	say("# guest-init: %d modules loaded, %d failed, in %.1f ms; tests start at %.1f ms\n",
+	    modules_loaded, modules_failed, modules_ms, now_ms());
 	for (unsigned int i = 0; i < n; i++) {
 		char *argv[MAX_ARGS], *name;
 		double t0 = now_ms();

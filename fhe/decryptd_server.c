@@ -1,0 +1,793 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * veil-decryptd's server: one ring thread drives io_uring (multishot accept,
+ * multishot recv from a provided-buffer ring, send), a fixed pool of workers
+ * runs the requests from a bounded queue. When the queue is full the ring
+ * thread answers "busy" at once, so memory stays bounded whatever the load.
+ *
+ * Fallbacks: a kernel without buffer rings or multishot recv (< 6.0) or
+ * multishot accept (< 5.19) gets single-shot accept and recv into a buffer per
+ * connection; "io": "basic" in the config forces that path.
+ *
+ * A connection lives until every operation that names it has completed
+ * (refs): closing shuts the socket down, the armed recv then completes, and
+ * the last completion frees it.
+ */
+#include "fhe/decryptd.h"
+
+#include <errno.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/frame.h"
+#include "lib/log.h"
+
+#define RING_ENTRIES 1024
+#define BGID 7
+#define NBUFS 256		/* provided buffers: 256 x 16 KiB */
+#define BUFSZ (16u << 10)
+#define IN_CAP (FRAME_HDR_LEN + DECRYPTD_REQ_MAX)
+#define REPLY_CAP (FRAME_HDR_LEN + DECRYPTD_REPLY_MAX)
+
+enum tag { TAG_ACCEPT = 1, TAG_RECV, TAG_SEND, TAG_EVENT, TAG_SIGNAL, TAG_IGNORE };
+
+struct conn {
+	int fd;
+	unsigned int refs;		/* armed ops + a job in flight */
+	bool closing, recv_armed, busy, close_after_send;
+	const struct decryptd_container *who;
+	uint8_t *in;
+	size_t in_len, in_cap;
+	uint8_t *out;
+	size_t out_len, out_off;
+	uint8_t *rbuf;			/* basic mode */
+};
+
+struct job {
+	struct conn *c;
+	uint8_t *req;
+	size_t req_len;
+	uint8_t *reply;
+	int reply_len;
+	bool close_after;
+	struct job *next;
+};
+
+struct decryptd_server {
+	const struct decryptd_config *cfg;
+	struct io_uring ring;
+	bool ring_ok;
+	int lfd, efd, sfd;
+	bool multishot_accept, bufring;
+	struct io_uring_buf_ring *br;
+	uint8_t *bufs;
+	unsigned int n_conn;
+	uint64_t ev_val;
+	struct signalfd_siginfo si;
+	bool stop;
+
+	/* worker pool */
+	pthread_t *threads;
+	unsigned int n_threads;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job **queue;
+	unsigned int q_head, q_len;
+	bool quit;
+	struct job *done;		/* completed, under lock */
+};
+
+static void *ud(void *p, enum tag t)
+{
+	return (void *)((uintptr_t)p | t);
+}
+
+static struct io_uring_sqe *sqe_get(struct decryptd_server *s)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+
+	if (!sqe) {
+		io_uring_submit(&s->ring);
+		sqe = io_uring_get_sqe(&s->ring);
+	}
+	return sqe;	/* non-NULL after a submit: the SQ was just emptied */
+}
+
+/* ---- workers ------------------------------------------------------------------ */
+
+/* Builds the reply into out (REPLY_CAP bytes); returns its length. */
+static int run_request(struct decryptd_server *s, struct job *j, uint8_t *out)
+{
+	struct decryptd_request req;
+	char msg[DECRYPTD_MSG_MAX + 1];
+	double y[DECRYPTD_OUT_MAX];
+	size_t n;
+	int r;
+
+	r = decryptd_parse_request(j->req, j->req_len, &req, msg);
+	if (r < 0) {	/* parsed once already by the ring thread: cannot happen */
+		j->close_after = true;
+		return decryptd_build_reply(req.id, DECRYPTD_INTERNAL, "internal", 8, out,
+					    REPLY_CAP);
+	}
+	if (req.op == DECRYPTD_OP_PING) {
+		return decryptd_build_reply(req.id, DECRYPTD_OK, req.body, req.body_len, out,
+					    REPLY_CAP);
+	}
+	r = decryptd_model_decrypt(decryptd_config_model(s->cfg, req.name), &req, y,
+				   DECRYPTD_OUT_MAX, &n, msg);
+	if (r == 0) {
+		r = decryptd_build_outputs(req.id, y, n, out, REPLY_CAP);
+		explicit_bzero(y, n * sizeof(double));
+		return r;
+	}
+	j->close_after = r == -EBADMSG;
+	return decryptd_build_reply(req.id,
+				    r == -EBADMSG ? DECRYPTD_BAD_CIPHERTEXT : DECRYPTD_INTERNAL, msg,
+				    strlen(msg), out, REPLY_CAP);
+}
+
+static void run_job(struct decryptd_server *s, struct job *j)
+{
+	uint8_t out[REPLY_CAP];
+	int n = run_request(s, j, out);
+
+	/* exactly the reply's size: memory follows the load, not the caps */
+	if (n > 0)
+		j->reply = malloc((size_t)n);
+	if (j->reply) {
+		memcpy(j->reply, out, (size_t)n);
+		j->reply_len = n;
+	}
+	explicit_bzero(out, n > 0 ? (size_t)n : 0);
+}
+
+
+
+static void *worker(void *arg)
+{
+	struct decryptd_server *s = arg;
+	uint64_t one = 1;
+
+	for (;;) {
+		struct job *j;
+
+		pthread_mutex_lock(&s->lock);
+		while (!s->q_len && !s->quit)
+			pthread_cond_wait(&s->cond, &s->lock);
+		if (s->quit) {
+			pthread_mutex_unlock(&s->lock);
+			return NULL;
+		}
+		j = s->queue[s->q_head];
+		s->q_head = (s->q_head + 1) % s->cfg->queue;
+		s->q_len--;
+		pthread_mutex_unlock(&s->lock);
+
+		run_job(s, j);
+
+		pthread_mutex_lock(&s->lock);
+		j->next = s->done;
+		s->done = j;
+		pthread_mutex_unlock(&s->lock);
+		/* cannot fail: the counter does not come near overflow */
+		(void)!write(s->efd, &one, sizeof(one));
+	}
+}
+
+static void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	free(j->req);
+	if (j->reply) {
+		explicit_bzero(j->reply, (size_t)j->reply_len);	/* decrypted outputs */
+		free(j->reply);
+	}
+	free(j);
+}
+
+/* ---- connections ------------------------------------------------------------- */
+
+static void conn_free(struct decryptd_server *s, struct conn *c)
+{
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c->rbuf);
+	free(c);
+	s->n_conn--;
+}
+
+static void conn_put(struct decryptd_server *s, struct conn *c)
+{
+	c->refs--;
+	if (c->closing && c->refs == 0)
+		conn_free(s, c);
+}
+
+static void conn_close(struct decryptd_server *s, struct conn *c)
+{
+	if (!c->closing) {
+		c->closing = true;
+		/* completes the armed recv; its final completion drops the last ref */
+		shutdown(c->fd, SHUT_RDWR);
+	}
+	if (c->refs == 0)
+		conn_free(s, c);
+}
+
+static void arm_recv(struct decryptd_server *s, struct conn *c)
+{
+	struct io_uring_sqe *sqe = sqe_get(s);
+
+	if (s->bufring) {
+		io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
+		sqe->flags |= IOSQE_BUFFER_SELECT;
+		sqe->buf_group = BGID;
+	} else {
+		if (!c->rbuf)
+			c->rbuf = malloc(BUFSZ);
+		if (!c->rbuf) {
+			conn_close(s, c);
+			return;
+		}
+		io_uring_prep_recv(sqe, c->fd, c->rbuf, BUFSZ, 0);
+	}
+	io_uring_sqe_set_data(sqe, ud(c, TAG_RECV));
+	c->recv_armed = true;
+	c->refs++;
+}
+
+/* Sends buf (owned) as the reply; the connection is busy until it is out. */
+static void send_reply(struct decryptd_server *s, struct conn *c, uint8_t *buf, size_t len,
+		       bool close_after)
+{
+	struct io_uring_sqe *sqe;
+
+	c->out = buf;
+	c->out_len = len;
+	c->out_off = 0;
+	c->busy = true;
+	c->close_after_send = close_after;
+	sqe = sqe_get(s);
+	io_uring_prep_send(sqe, c->fd, c->out, c->out_len, MSG_NOSIGNAL);
+	io_uring_sqe_set_data(sqe, ud(c, TAG_SEND));
+	c->refs++;
+}
+
+static void reply_error(struct decryptd_server *s, struct conn *c, uint32_t id,
+			enum decryptd_status st, const char *msg, bool close_after)
+{
+	size_t len = FRAME_HDR_LEN + DECRYPTD_HDR_LEN + strnlen(msg, DECRYPTD_MSG_MAX);
+	uint8_t *buf = malloc(len);
+	int n;
+
+	if (!buf) {
+		conn_close(s, c);
+		return;
+	}
+	n = decryptd_build_reply(id, st, msg, strnlen(msg, DECRYPTD_MSG_MAX), buf, len);
+	log_debug("connection %d: %s: %s", c->fd, decryptd_status_name(st), msg);
+	send_reply(s, c, buf, (size_t)n, close_after);
+}
+
+/* A reply written at once on a fresh socket (accept-time refusals). */
+static void refuse_now(int fd, enum decryptd_status st, const char *msg)
+{
+	uint8_t buf[FRAME_HDR_LEN + DECRYPTD_HDR_LEN + DECRYPTD_MSG_MAX];
+	int n = decryptd_build_reply(0, st, msg, strlen(msg), buf, sizeof(buf));
+
+	if (n > 0 && send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("Failed to send refusal: %m");
+	close(fd);
+}
+
+static bool enqueue(struct decryptd_server *s, struct job *j)
+{
+	bool ok;
+
+	pthread_mutex_lock(&s->lock);
+	ok = s->q_len < s->cfg->queue;
+	if (ok) {
+		s->queue[(s->q_head + s->q_len) % s->cfg->queue] = j;
+		s->q_len++;
+		pthread_cond_signal(&s->cond);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+/* Parses what the connection has buffered and starts at most one request. */
+static void process_input(struct decryptd_server *s, struct conn *c)
+{
+	const struct decryptd_model *m;
+	struct decryptd_request req;
+	char msg[DECRYPTD_MSG_MAX + 1];
+	const uint8_t *payload;
+	struct job *j;
+	size_t plen;
+	int r;
+
+	if (c->busy || c->closing)
+		return;
+	r = frame_parse(c->in, c->in_len, DECRYPTD_REQ_MAX, &payload, &plen);
+	if (r == -EMSGSIZE) {
+		snprintf(msg, sizeof(msg), "frame length exceeds %u bytes", DECRYPTD_REQ_MAX);
+		reply_error(s, c, 0, DECRYPTD_BAD_REQUEST, msg, true);
+		return;
+	}
+	if (r <= 0)
+		return;
+	if (decryptd_parse_request(payload, plen, &req, msg) < 0) {
+		reply_error(s, c, req.id, DECRYPTD_BAD_REQUEST, msg, true);
+		return;
+	}
+	if (req.op == DECRYPTD_OP_DECRYPT) {
+		m = decryptd_config_model(s->cfg, req.name);
+		if (!m) {
+			snprintf(msg, sizeof(msg), "no model '%s' here", req.name);
+			reply_error(s, c, req.id, DECRYPTD_UNKNOWN_MODEL, msg, false);
+			goto consumed;
+		}
+		if (!decryptd_model_granted(m, c->who->name)) {
+			log_warn("Container '%s' denied model '%s'", c->who->name, m->name);
+			snprintf(msg, sizeof(msg), "container '%s' is not granted model '%s'",
+				 c->who->name, m->name);
+			reply_error(s, c, req.id, DECRYPTD_DENIED, msg, true);
+			return;
+		}
+	}
+	j = calloc(1, sizeof(*j));
+	if (j)
+		j->req = malloc(plen);
+	if (!j || !j->req) {
+		job_free(j);
+		reply_error(s, c, req.id, DECRYPTD_BUSY, "out of memory", false);
+		goto consumed;
+	}
+	memcpy(j->req, payload, plen);
+	j->req_len = plen;
+	j->c = c;
+	if (!enqueue(s, j)) {
+		job_free(j);
+		reply_error(s, c, req.id, DECRYPTD_BUSY, "queue full", false);
+		goto consumed;
+	}
+	c->busy = true;
+	c->refs++;
+consumed:
+	memmove(c->in, c->in + r, c->in_len - (size_t)r);
+	c->in_len -= (size_t)r;
+}
+
+static int append_input(struct conn *c, const uint8_t *p, size_t n)
+{
+	if (n > IN_CAP - c->in_len)
+		return -EMSGSIZE;
+	if (c->in_len + n > c->in_cap) {
+		size_t cap = c->in_cap ? c->in_cap : 4096;
+		uint8_t *nb;
+
+		while (cap < c->in_len + n)
+			cap *= 2;
+		if (cap > IN_CAP)
+			cap = IN_CAP;
+		nb = realloc(c->in, cap);
+		if (!nb)
+			return -ENOMEM;
+		c->in = nb;
+		c->in_cap = cap;
+	}
+	memcpy(c->in + c->in_len, p, n);
+	c->in_len += n;
+	/* shrink a large idle buffer back, so RSS follows the load */
+	return 0;
+}
+
+static void shrink_input(struct conn *c)
+{
+	if (c->in_len == 0 && c->in_cap > 65536) {
+		free(c->in);
+		c->in = NULL;
+		c->in_cap = 0;
+	}
+}
+
+static void on_recv(struct decryptd_server *s, struct conn *c, int res, unsigned int flags)
+{
+	bool more = flags & IORING_CQE_F_MORE;
+	const uint8_t *data = NULL;
+	unsigned int bid = 0;
+	int r;
+
+	if (!more)
+		c->recv_armed = false;
+	if (flags & IORING_CQE_F_BUFFER) {
+		bid = flags >> IORING_CQE_BUFFER_SHIFT;
+		data = s->bufs + (size_t)bid * BUFSZ;
+	} else {
+		data = c->rbuf;
+	}
+	if (res > 0 && !c->closing) {
+		r = append_input(c, data, (size_t)res);
+		if (r < 0) {
+			c->in_len = 0;
+			reply_error(s, c, 0, DECRYPTD_BAD_REQUEST,
+				    "more data than one request in flight allows", true);
+		}
+	}
+	if (flags & IORING_CQE_F_BUFFER) {
+		io_uring_buf_ring_add(s->br, s->bufs + (size_t)bid * BUFSZ, BUFSZ, (unsigned short)bid,
+				      io_uring_buf_ring_mask(NBUFS), 0);
+		io_uring_buf_ring_advance(s->br, 1);
+	}
+	if (res == -EINVAL && s->bufring && !c->closing) {
+		log_info("Kernel refused multishot recv; using single-shot recv");
+		s->bufring = false;
+		arm_recv(s, c);
+		conn_put(s, c);
+		return;
+	}
+	if (res == 0 || (res < 0 && res != -ENOBUFS)) {
+		/* EOF or error: a request cut short still gets its answer if it can */
+		if (!c->closing && !c->busy && c->in_len > 0)
+			reply_error(s, c, 0, DECRYPTD_BAD_REQUEST, "connection closed mid-frame",
+				    true);
+		else if (!c->busy)
+			conn_close(s, c);
+		else
+			c->close_after_send = true;
+		if (!more)
+			conn_put(s, c);
+		return;
+	}
+	if (res > 0)
+		process_input(s, c);
+	if (!more) {
+		if (!c->closing)
+			arm_recv(s, c);
+		conn_put(s, c);		/* may free c when closing */
+	}
+}
+
+static void on_send(struct decryptd_server *s, struct conn *c, int res)
+{
+	if (res < 0 || c->closing) {
+		free(c->out);
+		c->out = NULL;
+		c->busy = false;
+		conn_close(s, c);
+		conn_put(s, c);
+		return;
+	}
+	c->out_off += (size_t)res;
+	if (c->out_off < c->out_len) {
+		struct io_uring_sqe *sqe = sqe_get(s);
+
+		io_uring_prep_send(sqe, c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				   MSG_NOSIGNAL);
+		io_uring_sqe_set_data(sqe, ud(c, TAG_SEND));
+		return;		/* the ref carries over */
+	}
+	explicit_bzero(c->out, c->out_len);
+	free(c->out);
+	c->out = NULL;
+	c->busy = false;
+	if (c->close_after_send) {
+		conn_close(s, c);
+		conn_put(s, c);
+		return;
+	}
+	conn_put(s, c);
+	shrink_input(c);
+	process_input(s, c);
+}
+
+static void arm_accept(struct decryptd_server *s)
+{
+	struct io_uring_sqe *sqe = sqe_get(s);
+
+	if (s->multishot_accept)
+		io_uring_prep_multishot_accept(sqe, s->lfd, NULL, NULL, SOCK_CLOEXEC);
+	else
+		io_uring_prep_accept(sqe, s->lfd, NULL, NULL, SOCK_CLOEXEC);
+	io_uring_sqe_set_data(sqe, ud(NULL, TAG_ACCEPT));
+}
+
+static void on_accept(struct decryptd_server *s, int res, unsigned int flags)
+{
+	const struct decryptd_container *who;
+	char cg[512];
+	struct conn *c;
+	int r;
+
+	if (res == -EINVAL && s->multishot_accept) {
+		log_info("Kernel refused multishot accept; using single-shot accept");
+		s->multishot_accept = false;
+		arm_accept(s);
+		return;
+	}
+	if (!(flags & IORING_CQE_F_MORE))
+		arm_accept(s);
+	if (res < 0) {
+		log_warn("Failed to accept: %s", strerror(-res));
+		return;
+	}
+	if (s->n_conn >= s->cfg->max_conn) {
+		refuse_now(res, DECRYPTD_BUSY, "too many connections");
+		return;
+	}
+	r = decryptd_peer_container(res, s->cfg, &who, cg, sizeof(cg));
+	if (r < 0) {
+		log_warn("Refused a peer%s%s%s: %s", r == -EACCES ? " in cgroup '" : "",
+			 r == -EACCES ? cg : "", r == -EACCES ? "'" : "",
+			 r == -EACCES ? "not a known container" : strerror(-r));
+		refuse_now(res, DECRYPTD_DENIED, "caller is not an authorized container");
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		refuse_now(res, DECRYPTD_BUSY, "out of memory");
+		return;
+	}
+	c->fd = res;
+	c->who = who;
+	s->n_conn++;
+	arm_recv(s, c);
+}
+
+static void arm_event(struct decryptd_server *s)
+{
+	struct io_uring_sqe *sqe = sqe_get(s);
+
+	io_uring_prep_read(sqe, s->efd, &s->ev_val, sizeof(s->ev_val), 0);
+	io_uring_sqe_set_data(sqe, ud(NULL, TAG_EVENT));
+}
+
+static void on_event(struct decryptd_server *s)
+{
+	struct job *list, *j;
+
+	pthread_mutex_lock(&s->lock);
+	list = s->done;
+	s->done = NULL;
+	pthread_mutex_unlock(&s->lock);
+	while ((j = list)) {
+		struct conn *c = j->c;
+
+		list = j->next;
+		if (c->closing || j->reply_len <= 0) {
+			c->busy = false;
+			if (!c->closing)
+				conn_close(s, c);
+			conn_put(s, c);
+			job_free(j);
+			continue;
+		}
+		c->refs--;	/* the job's ref; the send takes its own */
+		send_reply(s, c, j->reply, (size_t)j->reply_len,
+			   j->close_after || c->close_after_send);
+		j->reply = NULL;
+		job_free(j);
+	}
+	arm_event(s);
+}
+
+/* ---- setup -------------------------------------------------------------------- */
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	/* reachability is the bind mount's business; the gate is the peer check */
+	if (chmod(path, 0666) < 0)
+		return -errno;
+	if (listen(fd, 4096) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+static int setup_bufring(struct decryptd_server *s)
+{
+	struct io_uring_buf_reg reg = { 0 };
+	size_t rsz = NBUFS * sizeof(struct io_uring_buf);
+	int r;
+
+	s->br = mmap(NULL, rsz, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	if (s->br == MAP_FAILED) {
+		s->br = NULL;
+		return -errno;
+	}
+	s->bufs = malloc((size_t)NBUFS * BUFSZ);
+	if (!s->bufs)
+		return -ENOMEM;
+	memset(s->bufs, 0, (size_t)NBUFS * BUFSZ);	/* fault in (and lock) now, not under load */
+	reg.ring_addr = (unsigned long)s->br;
+	reg.ring_entries = NBUFS;
+	reg.bgid = BGID;
+	r = io_uring_register_buf_ring(&s->ring, &reg, 0);
+	if (r < 0)
+		return r;
+	io_uring_buf_ring_init(s->br);
+	for (unsigned int i = 0; i < NBUFS; i++)
+		io_uring_buf_ring_add(s->br, s->bufs + (size_t)i * BUFSZ, BUFSZ, (unsigned short)i,
+				      io_uring_buf_ring_mask(NBUFS), (int)i);
+	io_uring_buf_ring_advance(s->br, NBUFS);
+	return 0;
+}
+
+int decryptd_server_new(const struct decryptd_config *cfg, struct decryptd_server **ret)
+{
+	struct decryptd_server *s;
+	struct io_uring_params p = { 0 };
+	sigset_t mask;
+	long ncpu;
+	int r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->cfg = cfg;
+	s->lfd = s->efd = s->sfd = -1;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	*ret = s;	/* freed by the caller on error too */
+
+	s->queue = calloc(cfg->queue, sizeof(*s->queue));
+	if (!s->queue)
+		return -ENOMEM;
+	r = io_uring_queue_init_params(RING_ENTRIES, &s->ring, &p);
+	if (r < 0) {
+		log_err("Failed to set up io_uring: %s%s", strerror(-r),
+			r == -EPERM || r == -ENOSYS ? " (is kernel.io_uring_disabled set?)" : "");
+		return r;
+	}
+	s->ring_ok = true;
+	s->multishot_accept = !cfg->io_basic;
+	s->bufring = false;
+	if (!cfg->io_basic) {
+		r = setup_bufring(s);
+		if (r < 0)
+			log_info("No provided-buffer ring (%s); using single-shot recv", strerror(-r));
+		else
+			s->bufring = true;
+	}
+	s->lfd = listen_on(cfg->socket);
+	if (s->lfd < 0) {
+		log_err("Failed to listen on '%s': %s", cfg->socket, strerror(-s->lfd));
+		return s->lfd;
+	}
+	s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);	/* workers inherit the mask */
+	s->sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (s->efd < 0 || s->sfd < 0)
+		return -errno;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	s->n_threads = cfg->workers ? cfg->workers : (unsigned int)(ncpu > 0 ? ncpu : 1);
+	s->threads = calloc(s->n_threads, sizeof(*s->threads));
+	if (!s->threads)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < s->n_threads; i++) {
+		r = -pthread_create(&s->threads[i], NULL, worker, s);
+		if (r < 0) {
+			s->n_threads = i;
+			return r;
+		}
+	}
+	log_info("Listening on '%s': %u workers, queue %u, %s accept, %s recv", cfg->socket,
+		 s->n_threads, cfg->queue, s->multishot_accept ? "multishot" : "single-shot",
+		 s->bufring ? "multishot buffer-ring" : "single-shot");
+	return 0;
+}
+
+int decryptd_server_run(struct decryptd_server *s, bool seccomp)
+{
+	struct io_uring_sqe *sqe;
+	int r;
+
+	if (seccomp) {
+		r = decryptd_seccomp();
+		if (r < 0)
+			return log_err("Failed to install the seccomp filter: %s", strerror(-r)), r;
+	}
+	/* from here on, untrusted bytes */
+	arm_accept(s);
+	arm_event(s);
+	sqe = sqe_get(s);
+	io_uring_prep_read(sqe, s->sfd, &s->si, sizeof(s->si), 0);
+	io_uring_sqe_set_data(sqe, ud(NULL, TAG_SIGNAL));
+	while (!s->stop) {
+		struct io_uring_cqe *cqe;
+		unsigned int head, seen = 0;
+
+		r = io_uring_submit_and_wait(&s->ring, 1);
+		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+			log_err("io_uring_submit_and_wait: %s", strerror(-r));
+			return r;
+		}
+		io_uring_for_each_cqe(&s->ring, head, cqe) {
+			uintptr_t u = (uintptr_t)io_uring_cqe_get_data(cqe);
+			void *ptr = (void *)(u & ~(uintptr_t)7);
+
+			seen++;
+			switch (u & 7) {
+			case TAG_ACCEPT:
+				on_accept(s, cqe->res, cqe->flags);
+				break;
+			case TAG_RECV:
+				on_recv(s, ptr, cqe->res, cqe->flags);
+				break;
+			case TAG_SEND:
+				on_send(s, ptr, cqe->res);
+				break;
+			case TAG_EVENT:
+				on_event(s);
+				break;
+			case TAG_SIGNAL:
+				log_info("Signal %u: stopping", s->si.ssi_signo);
+				s->stop = true;
+				break;
+			default:
+				break;
+			}
+		}
+		io_uring_cq_advance(&s->ring, seen);
+	}
+	return 0;
+}
+
+void decryptd_server_free(struct decryptd_server *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->quit = true;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	for (unsigned int i = 0; i < s->n_threads; i++)
+		pthread_join(s->threads[i], NULL);
+	free(s->threads);
+	/* connections still open at exit go with the process */
+	if (s->ring_ok)
+		io_uring_queue_exit(&s->ring);
+	if (s->br)
+		munmap(s->br, NBUFS * sizeof(struct io_uring_buf));
+	free(s->bufs);
+	free(s->queue);
+	/* the socket file stays: unlink is not on the allowlist, the next start replaces it */
+	if (s->lfd >= 0)
+		close(s->lfd);
+	if (s->efd >= 0)
+		close(s->efd);
+	if (s->sfd >= 0)
+		close(s->sfd);
+	free(s);
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Stage 1 of veil-init as real PID 1: move off the initramfs into a tmpfs
+ * root, mount the API filesystems, log to /dev/kmsg and the console, harden
+ * the process, read `veil.*` options from the kernel command line. Also the
+ * two ends: the emergency path and the final power-off.
+ */
+#ifndef VEIL_LAUNCHER_BOOT_H
+#define VEIL_LAUNCHER_BOOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define BOOT_CMDLINE_MAX 4096u
+
+struct boot_options {
+	char *manifest;		/* veil.manifest=PATH */
+	char *initdata;		/* veil.initdata=PATH */
+	char *tpm;		/* veil.tpm=TCTI */
+	char *eventlog;		/* veil.eventlog=PATH */
+	int loglevel;		/* veil.loglevel=N (syslog level), veil.debug */
+	bool sandbox;
+};
+
+/* Parses a kernel command line; unknown veil.* words are warned about and skipped. */
+int launcher_boot_parse_cmdline(const char *cmdline, struct boot_options *o);
+void launcher_boot_options_done(struct boot_options *o);
+
+/*
+ * When / is the initial rootfs (initramfs), copies it into a tmpfs, deletes
+ * the original, moves the tmpfs onto / and re-executes argv[0]: pivot_root
+ * (for the containers) refuses the initial rootfs. Returns only when no move
+ * was needed (0) or on failure (-errno).
+ */
+int launcher_boot_move_root(char **argv);
+/* Mounts proc, sysfs, devtmpfs, devpts, /run, securityfs, cgroup2, bpffs. */
+int launcher_boot_mount_api(void);
+/* No core dumps, not dumpable, memory locked, fds >= 3 closed. */
+int launcher_boot_harden(void);
+
+/* Before the event loop: log, and power off (real PID 1) or exit 1 (sandbox). */
+void launcher_emergency(bool sandbox, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
+/* The end of a real PID 1: sync, unmount, power off. */
+void launcher_boot_poweroff(void) __attribute__((noreturn));
+
+#endif

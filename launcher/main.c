@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * veil-init: PID 1 of a confidential VM, or with --sandbox PID 1 of new PID
+ * and mount namespaces on an ordinary host. Stages (DESIGN.md §3): stage 1,
+ * policy, initdata and manifest, measure and record, launch, supervise,
+ * shut down. Before the loop a fatal error takes the emergency path.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "launcher/boot.h"
+#include "launcher/cgroup.h"
+#include "launcher/initdata.h"
+#include "launcher/manifest.h"
+#include "launcher/measure.h"
+#include "launcher/oci.h"
+#include "launcher/record.h"
+#include "launcher/supervise.h"
+#include "lib/cleanup.h"
+#include "lib/fd.h"
+#include "lib/log.h"
+
+#define DEFAULT_MANIFEST "/etc/veil/manifest.json"
+#define DEFAULT_INITDATA "/etc/veil/initdata.toml"
+#define DEFAULT_EVENTLOG "/run/veil/eventlog"
+
+static struct boot_options opts = { .loglevel = LOG_INFO };
+static pid_t sandbox_host_pid;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: veil-init                      (as PID 1; options from the kernel command line)\n"
+		   "       veil-init --sandbox MANIFEST   [--initdata FILE] [--tpm TCTI] [--eventlog PATH] [-v]\n"
+		   "       veil-init --sandbox --initdata FILE ...\n"
+		   "MANIFEST '-' means: the veil.json entry of the initdata.\n");
+}
+
+static bool lsm_active(void)
+{
+	_cleanup_free_ char *l = NULL;
+	size_t n;
+
+	if (fd_read_file("/sys/kernel/security/lsm", 4096, &l, &n) < 0)
+		return false;
+	return strstr(l, "bpf") != NULL;
+}
+
+/* The manifest: a file, or the veil.json entry of initdata (whose digest is bound first). */
+static struct manifest *load_manifest(struct launcher_recorder *rec)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct initdata *id = NULL;
+	struct vjson_err e;
+	struct manifest *m;
+	const char *src;
+	char err[256];
+	size_t len;
+	int r;
+
+	if (opts.initdata) {
+		r = fd_read_file(opts.initdata, INITDATA_MAX, &buf, &len);
+		if (r < 0)
+			launcher_emergency(opts.sandbox, "Failed to read initdata '%s': %s", opts.initdata,
+					   strerror(-r));
+		r = launcher_initdata_parse(buf, len, &id, err, sizeof(err));
+		if (r < 0)
+			launcher_emergency(opts.sandbox, "initdata '%s': %s", opts.initdata,
+					   r == -ENOMEM ? "out of memory" : err);
+		char hex[129];
+		for (size_t i = 0; i < id->digest_len; i++)
+			sprintf(hex + 2 * i, "%02x", id->digest[i]);
+		log_info("initdata '%s': version %s, %s digest %s", opts.initdata, id->version,
+			 id->algorithm, hex);
+		if (launcher_record_initdata(rec, id->digest, id->digest_len) < 0)
+			launcher_emergency(opts.sandbox, "Failed to bind the initdata digest");
+	}
+	if (!opts.manifest || !strcmp(opts.manifest, "-")) {
+		const struct initdata_entry *ent = id ? launcher_initdata_get(id, "veil.json") : NULL;
+
+		if (!ent)
+			launcher_emergency(opts.sandbox, "No manifest: initdata has no 'veil.json' entry");
+		r = launcher_manifest_parse(ent->value, ent->value_len, &m, &e);
+		src = "initdata veil.json";
+	} else {
+		free(buf);
+		buf = NULL;
+		r = fd_read_file(opts.manifest, MANIFEST_MAX, &buf, &len);
+		if (r < 0)
+			launcher_emergency(opts.sandbox, "Failed to read manifest '%s': %s", opts.manifest,
+					   strerror(-r));
+		r = launcher_manifest_parse(buf, len, &m, &e);
+		src = opts.manifest;
+	}
+	launcher_initdata_free(id);
+	if (r < 0)
+		launcher_emergency(opts.sandbox, "manifest '%s': %s", src,
+				   r == -ENOMEM ? "out of memory" : e.msg);
+	return m;
+}
+
+/* Reads, parses, measures and records one container; refused on any failure. */
+static void prepare_unit(struct launcher_unit *u, struct launcher_recorder *rec,
+			 const struct launcher_cgroups *cg, const struct manifest *m)
+{
+	const struct manifest_container *mc = u->mc;
+	_cleanup_free_ char *cfg = NULL, *rootfs = NULL, *content = NULL;
+	char err[MEASURE_ERR_MAX], hex[7 + 65], pin[7 + 65];
+	struct vjson_err e;
+	uint8_t digest[32];
+	size_t len;
+	int r;
+
+	u->state = UNIT_REFUSED;
+	u->status = -1;
+	u->pidfd = u->out_fd = -1;
+	r = launcher_bundle_read(mc->bundle, &cfg, &len, &rootfs, err);
+	if (r < 0) {
+		log_err("container '%s' refused: %s", mc->name, err);
+		return;
+	}
+	r = launcher_oci_parse(cfg, len, mc->bundle, &u->cfg, &e);
+	if (r < 0) {
+		log_err("container '%s' refused: %s/config.json: %s", mc->name, mc->bundle,
+			r == -ENOMEM ? "out of memory" : e.msg);
+		return;
+	}
+	if (m->seccomp_required && !u->cfg->seccomp) {
+		log_err("container '%s' refused: the manifest requires linux.seccomp", mc->name);
+		return;
+	}
+	r = launcher_measure_forked(u->cfg->root_path, cfg, len, digest, err);
+	if (r < 0) {
+		log_err("container '%s' refused: measurement failed: %s", mc->name, err);
+		return;
+	}
+	launcher_digest_hex(digest, hex);
+	if (mc->pinned && memcmp(digest, mc->digest, 32) != 0) {
+		launcher_digest_hex(mc->digest, pin);
+		log_err("container '%s' refused: digest %s does not match the pinned %s", mc->name, hex,
+			pin);
+		return;
+	}
+	content = launcher_record_container_json(mc->name, digest);
+	if (!content || launcher_record_event(rec, "container", content) < 0) {
+		log_err("container '%s' refused: its measurement could not be recorded", mc->name);
+		return;
+	}
+	r = launcher_cgroup_leaf(cg, mc->name, u->cfg, &u->cgroup);
+	if (r < 0) {
+		log_err("container '%s' refused: no cgroup", mc->name);
+		return;
+	}
+	u->state = UNIT_WAITING;
+}
+
+static int run_pod(void)
+{
+	struct launcher_recorder rec;
+	struct launcher_cgroups cg;
+	struct launcher_pod pod = { 0 };
+	struct manifest *m;
+	char cgname[64];
+	int r, status;
+
+	r = launcher_record_open(&rec, opts.eventlog ? opts.eventlog : DEFAULT_EVENTLOG, opts.tpm);
+	if (r < 0)
+		launcher_emergency(opts.sandbox, "Failed to open the measurement log or register");
+	log_info("measurements go to %s", launcher_record_target_name(&rec));
+	m = load_manifest(&rec);
+	/* Policy: the BPF LSM must be active unless the manifest allows a measured degraded mode. */
+	bool lsm = lsm_active();
+	if (!lsm && !m->lsm_degraded_allowed)
+		launcher_emergency(opts.sandbox, "BPF LSM is not active and the manifest requires it");
+	if (!lsm)
+		log_warn("BPF LSM is not active: running in the degraded mode the manifest allows "
+			 "(recorded in the event log)");
+	_cleanup_free_ char *pol = launcher_manifest_policy_json(m);
+	if (!pol || launcher_record_event(&rec, "policy", pol) < 0)
+		launcher_emergency(opts.sandbox, "Failed to record the policy");
+	if (!lsm && launcher_record_event(&rec, "degraded", "{\"lsm\":\"inactive\"}") < 0)
+		launcher_emergency(opts.sandbox, "Failed to record the degraded mode");
+	snprintf(cgname, sizeof(cgname), opts.sandbox ? "veil-sandbox-%d" : "veil",
+		 (int)sandbox_host_pid);
+	if (launcher_cgroup_setup(cgname, &cg) < 0)
+		launcher_emergency(opts.sandbox, "Failed to set up cgroups");
+	pod.m = m;
+	pod.sandbox = opts.sandbox;
+	pod.n_units = m->n_containers;
+	pod.units = calloc(m->n_containers, sizeof(*pod.units));
+	if (!pod.units)
+		launcher_emergency(opts.sandbox, "Out of memory");
+	for (size_t i = 0; i < m->n_containers; i++) {
+		pod.units[i].mc = &m->containers[i];
+		prepare_unit(&pod.units[i], &rec, &cg, m);
+	}
+	/* The recorder's TPM connection is not needed by the loop. */
+	launcher_record_close(&rec);
+	status = launcher_supervise(&pod);
+	if (status < 0)
+		launcher_emergency(opts.sandbox, "The event loop could not start");
+	for (size_t i = 0; i < pod.n_units; i++) {
+		if (pod.units[i].cgroup)
+			(void)launcher_cgroup_remove(pod.units[i].cgroup);
+		free(pod.units[i].cgroup);
+		launcher_oci_free(pod.units[i].cfg);
+	}
+	free(pod.units);
+	launcher_cgroup_done(&cg);
+	launcher_manifest_free(m);
+	log_info("pod finished with status %d", status);
+	return status;
+}
+
+static int pid1_main(char **argv)
+{
+	_cleanup_free_ char *cmdline = NULL;
+	size_t n;
+	int r;
+
+	log_set_prefix("veil-init");
+	/* First, so no fd opened below (the log's /dev/kmsg and console) is closed as stray. */
+	r = launcher_boot_harden();
+	if (r < 0)
+		launcher_emergency(opts.sandbox, "Failed to harden veil-init: %s", strerror(-r));
+	if (!opts.sandbox) {
+		/* Ctrl-Alt-Del becomes SIGINT: a graceful shutdown, not an instant reboot. */
+		(void)reboot(RB_DISABLE_CAD);
+		r = launcher_boot_move_root(argv);
+		if (r < 0) {
+			(void)log_set_sinks(LOG_SINK_KMSG | LOG_SINK_CONSOLE);
+			launcher_emergency(false, "Failed to move the root to a tmpfs: %s", strerror(-r));
+		}
+		r = launcher_boot_mount_api();
+		(void)log_set_sinks(LOG_SINK_KMSG | LOG_SINK_CONSOLE);
+		if (r < 0)
+			launcher_emergency(false, "Stage 1 failed: %s", strerror(-r));
+		if (fd_read_file("/proc/cmdline", BOOT_CMDLINE_MAX, &cmdline, &n) >= 0 &&
+		    launcher_boot_parse_cmdline(cmdline, &opts) < 0)
+			log_warn("Failed to parse the kernel command line");
+		if (!opts.manifest && !opts.initdata) {
+			if (access(DEFAULT_INITDATA, R_OK) == 0)
+				opts.initdata = strdup(DEFAULT_INITDATA);
+			else
+				opts.manifest = strdup(DEFAULT_MANIFEST);
+		}
+	} else {
+		/* Our own view: private mounts, a /proc of the new PID namespace, a private /run/veil. */
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			launcher_emergency(true, "Failed to set up the sandbox mounts: %m");
+		if (!opts.eventlog) {
+			if ((mkdir("/run/veil", 0700) < 0 && errno != EEXIST) ||
+			    mount("tmpfs", "/run/veil", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
+				launcher_emergency(true, "Failed to mount /run/veil: %m");
+		}
+	}
+	log_set_level(opts.loglevel);
+	log_info("veil-init starting%s", opts.sandbox ? " in sandbox mode" : " as PID 1");
+	r = run_pod();
+	if (opts.sandbox)
+		return r;
+	launcher_boot_poweroff();
+}
+
+static pid_t sandbox_child;
+
+static void forward(int sig)
+{
+	if (sandbox_child > 0)
+		kill(sandbox_child, sig);
+}
+
+/* The outer process: starts PID 1 of new PID + mount namespaces, forwards signals, returns its status. */
+static int sandbox_main(char **argv)
+{
+	struct clone_args a = { .flags = CLONE_NEWPID | CLONE_NEWNS, .exit_signal = SIGCHLD };
+	struct sigaction sa = { .sa_handler = forward };
+	int status;
+	pid_t pid;
+
+	sandbox_host_pid = getpid();
+	pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+	if (pid < 0) {
+		log_err("Failed to create the sandbox namespaces: %m");
+		return 1;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		_exit(pid1_main(argv));
+	}
+	sandbox_child = pid;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGPWR, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "sandbox", no_argument, NULL, 's' },	{ "initdata", required_argument, NULL, 'i' },
+		{ "tpm", required_argument, NULL, 't' }, { "eventlog", required_argument, NULL, 'e' },
+		{ "verbose", no_argument, NULL, 'v' },	{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	log_set_prefix("veil-init");
+	if (getpid() == 1)
+		return pid1_main(argv);
+	while ((c = getopt_long(argc, argv, "vh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			opts.sandbox = true;
+			break;
+		case 'i':
+			opts.initdata = strdup(optarg);
+			break;
+		case 't':
+			opts.tpm = strdup(optarg);
+			break;
+		case 'e':
+			opts.eventlog = strdup(optarg);
+			break;
+		case 'v':
+			opts.loglevel = LOG_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!opts.sandbox || optind + (opts.initdata ? 0 : 1) != argc ||
+	    (opts.initdata && optind + 1 < argc)) {
+		usage(stderr);
+		return 2;
+	}
+	if (optind < argc)
+		opts.manifest = strdup(argv[optind]);
+	if (getuid() != 0) {
+		log_err("--sandbox needs root (namespaces, cgroups, mounts)");
+		return 1;
+	}
+	return sandbox_main(argv);
+}

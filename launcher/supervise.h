@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * PID 1's event loop: single-threaded, signalfd + pidfd + timerfd + epoll.
+ * It starts the containers, captures their output into the log, reaps every
+ * child (orphans too), restarts per policy with exponential backoff and a
+ * cap, and shuts down (TERM, grace period, KILL) on the last container's exit
+ * or on SIGTERM/SIGINT/SIGPWR. Nothing in here exits: errors are logged and
+ * the documented fallback applies.
+ */
+#ifndef VEIL_LAUNCHER_SUPERVISE_H
+#define VEIL_LAUNCHER_SUPERVISE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "launcher/manifest.h"
+#include "launcher/oci.h"
+
+#define UNIT_LINE_MAX 1024
+
+enum unit_state { UNIT_REFUSED, UNIT_WAITING, UNIT_RUNNING, UNIT_BACKOFF, UNIT_DONE };
+
+struct launcher_unit {
+	const struct manifest_container *mc;
+	struct oci_config *cfg;
+	char *cgroup;
+	enum unit_state state;
+	pid_t pid;
+	int pidfd;
+	int out_fd;
+	char line[UNIT_LINE_MAX];
+	size_t line_len;
+	unsigned int restarts;
+	uint64_t restart_at_ms;
+	int status;		/* last exit: 0..255, 128+signal; -1 never ran */
+};
+
+struct launcher_pod {
+	const struct manifest *m;
+	struct launcher_unit *units;
+	size_t n_units;
+	bool sandbox;
+};
+
+/* Runs until shutdown; returns the pod's exit status (see docs/manifest.md). */
+int launcher_supervise(struct launcher_pod *pod);
+
+#endif

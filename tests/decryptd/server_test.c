@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * veil-decryptd as a server: who it answers, how it treats bad peers, how it
+ * holds up under many clients. Every test runs the real program over a real
+ * unix socket with its real seccomp filter.
+ */
+#include "tests/harness.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/fd.h"
+#include "lib/frame.h"
+#include "tests/decryptd/common.h"
+
+#define BUF (DECRYPTD_REPLY_MAX + 16)
+
+static const char *const test_keys[] = { "veil:test/fhe/m1", "k1", "veil:test/fhe/m2", "k2", NULL };
+
+static void start(struct dd *d, const char *io, unsigned int queue, unsigned int workers)
+{
+	static char cfg[8192];
+
+	snprintf(cfg, sizeof(cfg),
+		 "{\"socket\":\"@SOCK@\",\"io\":\"%s\",\"queue\":%u,\"workers\":%u,"
+		 "\"containers\":{\"%s\":\"tester\"},"
+		 "\"models\":{\"m1\":{\"sealed\":\"/nonexistent\",\"key\":\"veil:test/fhe/m1\",\"grant\":[\"tester\"]},"
+		 "\"m2\":{\"sealed\":\"/nonexistent\",\"key\":\"veil:test/fhe/m2\",\"grant\":[\"other\"]}}}",
+		 io, queue, workers, dd_my_cgroup());
+	dd_start(d, cfg, test_keys);
+}
+
+static void ping_ok(const struct dd *d)
+{
+	uint8_t buf[BUF];
+	struct decryptd_reply r;
+	int fd = dd_connect(d);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, dd_ping(fd, 42, "alive", &r, buf, sizeof(buf)));
+	EXPECT_EQ(DECRYPTD_OK, r.status);
+	EXPECT_EQ(42, r.id);
+	ASSERT_EQ(5, r.body_len);
+	EXPECT_MEMEQ("alive", r.body, 5);
+	close(fd);
+}
+
+static void many_pings(const struct dd *d, unsigned int n)
+{
+	uint8_t buf[BUF];
+	struct decryptd_reply r;
+	char echo[32];
+	int fd = dd_connect(d);
+
+	ASSERT_GE(fd, 0);
+	for (unsigned int i = 0; i < n; i++) {
+		snprintf(echo, sizeof(echo), "n%u", i);
+		ASSERT_EQ(0, dd_ping(fd, i, echo, &r, buf, sizeof(buf)));
+		ASSERT_EQ(DECRYPTD_OK, r.status);
+		ASSERT_EQ(i, r.id);
+		ASSERT_EQ(strlen(echo), r.body_len);
+		ASSERT_MEMEQ(echo, r.body, r.body_len);
+	}
+	close(fd);
+}
+
+TEST(answers_requests_over_multishot_io_uring)
+{
+	struct dd d = { 0 };
+
+	start(&d, "auto", 64, 2);
+	many_pings(&d, 200);
+	dd_stop(&d);
+}
+
+TEST(answers_requests_over_the_basic_io_uring_fallback)
+{
+	struct dd d = { 0 };
+
+	start(&d, "basic", 64, 2);
+	many_pings(&d, 200);
+	dd_stop(&d);
+}
+
+TEST(hardens_itself_before_serving)
+{
+	struct dd d = { 0 };
+	char path[64], line[256];
+	int seccomp = -1, nnp = -1, core_ok = 0;
+	long locked = -1;
+	FILE *f;
+
+	start(&d, "auto", 64, 2);
+	snprintf(path, sizeof(path), "/proc/%d/status", d.pid);
+	f = fopen(path, "r");
+	ASSERT_NONNULL(f);
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "Seccomp: %d", &seccomp);
+		sscanf(line, "NoNewPrivs: %d", &nnp);
+		sscanf(line, "VmLck: %ld", &locked);
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/limits", d.pid);
+	f = fopen(path, "r");
+	ASSERT_NONNULL(f);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "Max core file size", 18) == 0)
+			core_ok = sscanf(line + 18, " %d %d", &(int){ 0 }, &(int){ 0 }) == 2 &&
+				  strstr(line, " 0 ") != NULL;
+	fclose(f);
+	EXPECT_EQ(2, seccomp);	/* filter mode */
+	EXPECT_EQ(1, nnp);
+	EXPECT_TRUE(core_ok);
+	EXPECT_GT(locked, 0);
+	/* not dumpable: /proc/PID/environ of a non-dumpable process is root-owned... and
+	 * ptrace-attach is refused even for the same uid; checked through the owner of /proc/PID/mem */
+	struct stat st;
+	snprintf(path, sizeof(path), "/proc/%d/mem", d.pid);
+	ASSERT_EQ(0, stat(path, &st));
+	EXPECT_EQ(0, st.st_uid);
+	dd_stop(&d);
+}
+
+TEST(unknown_model_is_answered_and_connection_stays)
+{
+	struct dd d = { 0 };
+	const uint8_t ct[1] = { 0xaa };
+	const uint8_t *cts[1] = { ct };
+	size_t ctl[1] = { 1 }, len;
+	uint8_t buf[BUF], *req;
+	struct decryptd_reply r;
+	int fd;
+
+	start(&d, "auto", 64, 2);
+	fd = dd_connect(&d);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, decryptd_build_decrypt(9, "nope", cts, ctl, 1, &req, &len));
+	ASSERT_EQ(0, fd_write_full(fd, req, len));
+	free(req);
+	ASSERT_EQ(0, dd_read_reply(fd, buf, sizeof(buf), &r));
+	EXPECT_EQ(DECRYPTD_UNKNOWN_MODEL, r.status);
+	EXPECT_EQ(9, r.id);
+	ASSERT_EQ(0, dd_ping(fd, 10, "still", &r, buf, sizeof(buf)));
+	EXPECT_EQ(DECRYPTD_OK, r.status);
+	close(fd);
+	dd_stop(&d);
+}
+
+TEST(container_without_grant_is_refused_and_disconnected)
+{
+	struct dd d = { 0 };
+	const uint8_t ct[1] = { 0xaa };
+	const uint8_t *cts[1] = { ct };
+	size_t ctl[1] = { 1 }, len;
+	uint8_t buf[BUF], *req;
+	struct decryptd_reply r;
+	int fd;
+
+	start(&d, "auto", 64, 2);
+	fd = dd_connect(&d);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, decryptd_build_decrypt(5, "m2", cts, ctl, 1, &req, &len));
+	ASSERT_EQ(0, fd_write_full(fd, req, len));
+	free(req);
+	ASSERT_EQ(0, dd_read_reply(fd, buf, sizeof(buf), &r));
+	EXPECT_EQ(DECRYPTD_DENIED, r.status);
+	EXPECT_EQ(5, r.id);
+	EXPECT_TRUE(dd_wait_eof(fd));
+	close(fd);
+	ping_ok(&d);
+	dd_stop(&d);
+}
+
+static int cgroup2_mount(char *out, size_t cap)
+{
+	char line[4096], mnt[4096], fstype[64];
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	int found = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(sep + 3, "%63s", fstype) != 1 || strcmp(fstype, "cgroup2") != 0)
+			continue;
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1) {
+			snprintf(out, cap, "%s", mnt);
+			found = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+TEST(peer_in_an_unmapped_cgroup_is_refused)
+{
+	struct dd d = { 0 };
+	char mnt[4096], dir[8400], procs[8500];
+	pid_t pid;
+	int st;
+
+	if (cgroup2_mount(mnt, sizeof(mnt)) < 0)
+		SKIP("no cgroup2 mount");
+	start(&d, "auto", 64, 2);
+	snprintf(dir, sizeof(dir), "%s%s/veil-dd-test-%d", mnt,
+		 strcmp(dd_my_cgroup(), "/") == 0 ? "" : dd_my_cgroup(), (int)getpid());
+	if (mkdir(dir, 0755) < 0) {
+		dd_stop(&d);
+		SKIP("cannot create cgroup '%s': %m", dir);
+	}
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	pid = fork();
+	if (pid == 0) {
+		uint8_t buf[BUF];
+		struct decryptd_reply r;
+		int fd, cfd = open(procs, O_WRONLY | O_CLOEXEC);
+
+		/* another container: same uid, different cgroup */
+		if (cfd < 0 || write(cfd, "0", 1) != 1)
+			_exit(3);
+		close(cfd);
+		fd = dd_connect(&d);
+		if (fd < 0)
+			_exit(4);
+		if (dd_read_reply(fd, buf, sizeof(buf), &r) < 0 || r.status != DECRYPTD_DENIED)
+			_exit(5);
+		_exit(dd_wait_eof(fd) ? 0 : 6);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	rmdir(dir);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 3) {
+		dd_stop(&d);
+		SKIP("cannot move a process into '%s'", dir);
+	}
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		TH_LOG("child status 0x%x", st);
+	ping_ok(&d);
+	dd_stop(&d);
+}
+
+/* ---- malformed frames ------------------------------------------------------- */
+
+#define H(n) (uint8_t)((n) >> 24), (uint8_t)((n) >> 16), (uint8_t)((n) >> 8), (uint8_t)(n)
+#define RQ(op) 1, op, 0, 0, 0, 0, 0, 7
+
+static const struct {
+	const char *what;
+	uint8_t b[96];
+	size_t n;
+	bool shut_wr;	/* then half-close */
+} bad[] = {
+	{ "empty payload", { H(0) }, 4 },
+	{ "3-byte payload", { H(3), 1, 1, 0 }, 7 },
+	{ "7-byte payload", { H(7), 1, 1, 0, 0, 0, 0, 0 }, 11 },
+	{ "version 0", { H(8), 0, 1, 0, 0, 0, 0, 0, 7 }, 12 },
+	{ "version 2", { H(8), 2, 1, 0, 0, 0, 0, 0, 7 }, 12 },
+	{ "version 255", { H(8), 255, 1, 0, 0, 0, 0, 0, 7 }, 12 },
+	{ "operation 0", { H(8), RQ(0) }, 12 },
+	{ "operation 3", { H(8), RQ(3) }, 12 },
+	{ "operation 255", { H(8), RQ(255) }, 12 },
+	{ "reserved byte 2 set", { H(8), 1, 1, 1, 0, 0, 0, 0, 7 }, 12 },
+	{ "reserved byte 3 set", { H(8), 1, 1, 0, 0x80, 0, 0, 0, 7 }, 12 },
+	{ "ping body of 65 bytes", { H(73), RQ(1) }, 4 + 73 },
+	{ "decrypt without a body", { H(8), RQ(2) }, 12 },
+	{ "model name of length 0", { H(9), RQ(2), 0 }, 13 },
+	{ "model name of length 65", { H(10), RQ(2), 65, 'a' }, 14 },
+	{ "model name past the end", { H(11), RQ(2), 5, 'a', 'b' }, 15 },
+	{ "model name with a slash", { H(18), RQ(2), 3, 'a', '/', 'b', 1, 0, 0, 0, 1, 0xff }, 22 },
+	{ "model name with a NUL", { H(18), RQ(2), 3, 'a', 0, 'b', 1, 0, 0, 0, 1, 0xff }, 22 },
+	{ "model name with a space", { H(18), RQ(2), 3, 'a', ' ', 'b', 1, 0, 0, 0, 1, 0xff }, 22 },
+	{ "no ciphertext count", { H(11), RQ(2), 2, 'm', '1' }, 15 },
+	{ "zero ciphertexts", { H(12), RQ(2), 2, 'm', '1', 0 }, 16 },
+	{ "seventeen ciphertexts", { H(12), RQ(2), 2, 'm', '1', 17 }, 16 },
+	{ "ciphertext length cut short", { H(14), RQ(2), 2, 'm', '1', 1, 0, 0 }, 18 },
+	{ "empty ciphertext", { H(16), RQ(2), 2, 'm', '1', 1, 0, 0, 0, 0 }, 20 },
+	{ "ciphertext past the end", { H(17), RQ(2), 2, 'm', '1', 1, 0, 0, 0, 9, 0xaa }, 21 },
+	{ "bytes after the last ciphertext", { H(18), RQ(2), 2, 'm', '1', 1, 0, 0, 0, 1, 0xaa, 0xbb }, 22 },
+	{ "frame over the 4 MiB cap", { H(DECRYPTD_REQ_MAX + 1), 1, 1 }, 6 },
+	{ "frame length 0xffffffff", { 0xff, 0xff, 0xff, 0xff, 1 }, 5 },
+	{ "frame cut short by EOF", { H(32), RQ(1), 'x', 'y' }, 14, true },
+	{ "header cut short by EOF", { 0, 0 }, 2, true },
+};
+
+TEST_TIMEOUT(malformed_frames_each_get_an_error_and_a_closed_connection, 120)
+{
+	struct dd d = { 0 };
+
+	start(&d, "auto", 64, 2);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		uint8_t buf[BUF];
+		struct decryptd_reply r = { 0 };
+		int fd = dd_connect(&d), ret;
+
+		ASSERT_GE(fd, 0);
+		ASSERT_EQ(0, fd_write_full(fd, bad[i].b, bad[i].n));
+		if (bad[i].shut_wr)
+			shutdown(fd, SHUT_WR);
+		ret = dd_read_reply(fd, buf, sizeof(buf), &r);
+		if (ret < 0 || r.status != DECRYPTD_BAD_REQUEST || !dd_wait_eof(fd))
+			harness_fail(__FILE__, __LINE__, false, "case '%s': ret=%d status=%u",
+				     bad[i].what, ret, r.status);
+		else if (i < 3 || i == ARRAY_SIZE(bad) - 1)
+			TH_LOG("%s: '%.*s'", bad[i].what, (int)r.body_len, r.body);
+		close(fd);
+		ASSERT_EQ(0, kill(d.pid, 0));
+	}
+	ping_ok(&d);
+	dd_stop(&d);
+}
+
+/* ---- load ------------------------------------------------------------------------ */
+
+struct client {
+	const struct dd *d;
+	unsigned int idx, n;
+	unsigned int done, busy, disconnects, wrong;
+};
+
+static void *client_main(void *arg)
+{
+	struct client *c = arg;
+	unsigned int seed = c->idx * 7919u + 1;
+	uint8_t buf[256];
+	struct decryptd_reply r;
+	char echo[32];
+	int fd = -1;
+
+	for (unsigned int i = 0; i < c->n;) {
+		unsigned int dice = rand_r(&seed) % 100;
+
+		if (fd < 0) {
+			fd = dd_connect(c->d);
+			if (fd < 0) {
+				usleep(1000);
+				continue;
+			}
+		}
+		if (dice < 2) {
+			/* vanish halfway through a request, or just hang up */
+			if (dice == 0)
+				(void)!write(fd, "\0\0\0\x20\x01\x01", 6);
+			close(fd);
+			fd = -1;
+			c->disconnects++;
+			continue;
+		}
+		snprintf(echo, sizeof(echo), "c%u-%u", c->idx, i);
+		if (dd_ping(fd, i, echo, &r, buf, sizeof(buf)) < 0) {
+			c->wrong++;
+			close(fd);
+			fd = -1;
+			i++;
+			continue;
+		}
+		if (r.status == DECRYPTD_BUSY) {
+			c->busy++;
+			continue;
+		}
+		if (r.status != DECRYPTD_OK || r.id != i || r.body_len != strlen(echo) ||
+		    memcmp(r.body, echo, r.body_len))
+			c->wrong++;
+		else
+			c->done++;
+		i++;
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static void run_clients(const struct dd *d, unsigned int nclients, unsigned int n,
+			unsigned int *ret_done, unsigned int *ret_busy, unsigned int *ret_wrong,
+			unsigned int *ret_disc)
+{
+	pthread_t *t = calloc(nclients, sizeof(*t));
+	struct client *c = calloc(nclients, sizeof(*c));
+
+	*ret_done = *ret_busy = *ret_wrong = *ret_disc = 0;
+	for (unsigned int i = 0; i < nclients; i++) {
+		c[i] = (struct client){ .d = d, .idx = i, .n = n };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, client_main, &c[i]));
+	}
+	for (unsigned int i = 0; i < nclients; i++) {
+		pthread_join(t[i], NULL);
+		*ret_done += c[i].done;
+		*ret_busy += c[i].busy;
+		*ret_wrong += c[i].wrong;
+		*ret_disc += c[i].disconnects;
+	}
+	free(t);
+	free(c);
+}
+
+/* The fd count once it is down to want (0: once it stops falling for 200 ms). */
+static size_t settle_fds(pid_t pid, size_t want)
+{
+	size_t n = 0, last = SIZE_MAX;
+	int same = 0;
+
+	for (int i = 0; i < 300; i++) {
+		n = dd_count_fds(pid);
+		if (want ? n <= want : (n == last && ++same >= 20))
+			break;
+		if (n != last)
+			same = 0;
+		last = n;
+		usleep(10000);
+	}
+	return n;
+}
+
+TEST_TIMEOUT(survives_256_clients_with_random_disconnects_and_stays_flat, 600)
+{
+	unsigned int per = getenv("VEIL_DD_LOAD_PER_CLIENT") ? atoi(getenv("VEIL_DD_LOAD_PER_CLIENT")) : 1000;
+	struct dd d = { 0 };
+	unsigned int done, busy, wrong, disc;
+	size_t fds0, fds1;
+	long rss0, rss1;
+
+	start(&d, "auto", 64, 0);
+	/* warm-up: pools, arenas and the buffer ring reach their working size */
+	run_clients(&d, 256, 200, &done, &busy, &wrong, &disc);
+	ASSERT_EQ(0, wrong);
+	/* idle baseline: every connection of the warm-up has been closed */
+	fds0 = settle_fds(d.pid, 0);
+	rss0 = dd_rss_kb(d.pid);
+	ASSERT_GT(fds0, 0);
+
+	run_clients(&d, 256, per, &done, &busy, &wrong, &disc);
+	TH_LOG("256 clients x %u: %u answered, %u busy replies, %u disconnects, %u wrong", per,
+	       done, busy, disc, wrong);
+	EXPECT_EQ(0, wrong);
+	EXPECT_EQ(256u * per, done);
+	fds1 = settle_fds(d.pid, fds0);
+	rss1 = dd_rss_kb(d.pid);
+	TH_LOG("fds %zu -> %zu, RSS %ld -> %ld kB", fds0, fds1, rss0, rss1);
+	EXPECT_EQ(fds0, fds1);
+	EXPECT_LT(rss1 - rss0, 4096);
+	ping_ok(&d);
+	dd_stop(&d);
+}
+
+TEST_TIMEOUT(full_queue_answers_busy_and_keeps_the_connection, 120)
+{
+	struct dd d = { 0 };
+	unsigned int done, busy = 0, wrong, disc;
+
+	start(&d, "auto", 1, 1);
+	for (int round = 0; round < 20 && !busy; round++)
+		run_clients(&d, 128, 20, &done, &busy, &wrong, &disc);
+	EXPECT_GT(busy, 0);
+	EXPECT_EQ(0, wrong);
+	ping_ok(&d);
+	dd_stop(&d);
+}

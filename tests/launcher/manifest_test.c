@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "tests/harness.h"
+
+#include "launcher/manifest.h"
+
+#define C "\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\"}]"
+
+TEST(parses_a_full_manifest)
+{
+	static const char doc[] =
+		"{\"version\":1,\"containers\":["
+		"{\"name\":\"late\",\"bundle\":\"/b2\",\"order\":5,\"restart\":\"always\","
+		"\"restart_max\":3,\"backoff_ms\":50,\"backoff_max_ms\":400},"
+		"{\"name\":\"early\",\"bundle\":\"/b1\",\"order\":1,\"keys\":[\"fhe\"],"
+		"\"digest\":\"sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}],"
+		"\"kbs\":{\"url\":\"https://kbs:8080\",\"tee\":\"tpm\",\"ca\":\"/etc/ca.pem\","
+		"\"resources\":[{\"name\":\"fhe\",\"uri\":\"kbs:///default/key/fhe\"}]},"
+		"\"policy\":{\"lsm\":\"degraded-allowed\",\"seccomp\":\"required\"},"
+		"\"decryptd\":{\"enabled\":true,\"key\":\"fhe\"},\"shutdown\":\"never\",\"grace_ms\":100}";
+	struct vjson_err e;
+	struct manifest *m;
+
+	ASSERT_EQ(0, launcher_manifest_parse(doc, sizeof(doc) - 1, &m, &e));
+	ASSERT_EQ(2, m->n_containers);
+	EXPECT_STREQ("early", m->containers[0].name);	/* start order */
+	EXPECT_TRUE(m->containers[0].pinned);
+	EXPECT_EQ(0x11, m->containers[0].digest[1]);
+	EXPECT_EQ(LAUNCHER_RESTART_ALWAYS, m->containers[1].restart);
+	EXPECT_EQ(3, m->containers[1].restart_max);
+	EXPECT_EQ(50, m->containers[1].backoff_ms);
+	EXPECT_TRUE(m->lsm_degraded_allowed);
+	EXPECT_TRUE(m->seccomp_required);
+	EXPECT_TRUE(m->decryptd);
+	EXPECT_STREQ("tpm", m->kbs_tee);
+	EXPECT_EQ(LAUNCHER_SHUTDOWN_NEVER, m->shutdown);
+	EXPECT_EQ(100, m->grace_ms);
+	launcher_manifest_free(m);
+}
+
+TEST(defaults_are_strict)
+{
+	static const char doc[] = "{\"version\":1," C "}";
+	struct vjson_err e;
+	struct manifest *m;
+	char *pol;
+
+	ASSERT_EQ(0, launcher_manifest_parse(doc, sizeof(doc) - 1, &m, &e));
+	EXPECT_FALSE(m->lsm_degraded_allowed);
+	EXPECT_EQ(LAUNCHER_RESTART_NEVER, m->containers[0].restart);
+	EXPECT_EQ(LAUNCHER_SHUTDOWN_LAST_EXIT, m->shutdown);
+	pol = launcher_manifest_policy_json(m);
+	EXPECT_STREQ("{\"lsm\":\"required\",\"seccomp\":\"bundle\"}", pol);
+	free(pol);
+	launcher_manifest_free(m);
+}
+
+static const struct {
+	const char *doc;
+	const char *err;	/* a substring the message must contain */
+} bad[] = {
+	{ "", "" },
+	{ "[]", "must be an object" },
+	{ "{\"version\":1}", "'containers'" },
+	{ "{" C "}", "'version'" },
+	{ "{\"version\":2," C "}", "version" },
+	{ "{\"version\":1,\"containers\":[]}", "at least one" },
+	{ "{\"version\":1," C ",\"extra\":1}", "extra" },
+	{ "{\"version\":1,\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\",\"x\":1}]}", "x" },
+	{ "{\"version\":1,\"containers\":[{\"name\":\"../a\",\"bundle\":\"/b\"}]}", "containers[0].name" },
+	{ "{\"version\":1,\"containers\":[{\"name\":\"a\",\"bundle\":\"rel\"}]}", "containers[0].bundle" },
+	{ "{\"version\":1,\"containers\":[{\"name\":1,\"bundle\":\"/b\"}]}", "name" },
+	{ "{\"version\":1,\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\",\"restart\":\"sometimes\"}]}", "restart" },
+	{ "{\"version\":1,\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\",\"digest\":\"sha256:zz\"}]}", "digest" },
+	{ "{\"version\":1,\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\"},{\"name\":\"a\",\"bundle\":\"/c\"}]}", "duplicate" },
+	{ "{\"version\":1,\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\",\"restart_max\":100000}]}", "restart_max" },
+	{ "{\"version\":1,\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\",\"keys\":[\"k\"]}]}", "kbs.resources" },
+	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"ftp://x\",\"tee\":\"tpm\"}}", "kbs.url" },
+	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"quantum\"}}", "kbs.tee" },
+	{ "{\"version\":1," C ",\"policy\":{\"lsm\":\"off\"}}", "policy.lsm" },
+	{ "{\"version\":1," C ",\"policy\":{\"seccomp\":true}}", "policy.seccomp" },
+	{ "{\"version\":1," C ",\"decryptd\":{}}", "decryptd.enabled" },
+	{ "{\"version\":1," C ",\"shutdown\":\"later\"}", "shutdown" },
+	{ "{\"version\":1," C ",\"grace_ms\":-5}", "grace_ms" },
+	{ "{\"version\":1," C ",\"version\":1}", "" },
+	{ "{\"version\":1,\"containers\":[{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"bundle\":\"/b\"}]}", "name" },
+};
+
+TEST(rejects_malformed_manifests_naming_the_field)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct vjson_err e = { { 0 } };
+		struct manifest *m = NULL;
+		int r = launcher_manifest_parse(bad[i].doc, strlen(bad[i].doc), &m, &e);
+
+		EXPECT_LT(r, 0);
+		EXPECT_NULL(m);
+		EXPECT_NE(0, e.msg[0]);
+		if (!strstr(e.msg, bad[i].err))
+			harness_fail(__FILE__, __LINE__, false, "case %zu: '%s' does not name '%s'", i,
+				     e.msg, bad[i].err);
+	}
+}
+
+TEST(rejects_an_oversized_manifest)
+{
+	size_t n = MANIFEST_MAX + 10;
+	char *big = malloc(n);
+	struct vjson_err e;
+	struct manifest *m;
+
+	ASSERT_NONNULL(big);
+	memset(big, ' ', n);
+	big[0] = '{';
+	big[n - 1] = '}';
+	EXPECT_EQ(-E2BIG, launcher_manifest_parse(big, n, &m, &e));
+	free(big);
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The digest the guest extends into PCR 23, known to the host test too. */
+#ifndef VEIL_TESTS_VM_PCR_H
+#define VEIL_TESTS_VM_PCR_H
+
+#include <stdint.h>
+
+/* An arbitrary fixed digest; what matters is that both sides use it. */
+#define PCR_TEST_DIGEST                                                                  \
+	((const uint8_t[32]){ 0x1c, 0x3e, 0x6a, 0x0b, 0x2d, 0x47, 0x91, 0x5e, 0x8f, 0x06, \
+			      0xa4, 0x73, 0xd2, 0x19, 0xc8, 0x55, 0x3b, 0xe0, 0x7a, 0x64, \
+			      0x92, 0x0f, 0x4d, 0xb1, 0x28, 0xe5, 0x36, 0x9c, 0x70, 0x0d, \
+			      0xaf, 0x81 })
+
+#endif

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * veil measure BUNDLE            the container digest veil-init computes
+ * veil measure --pcr MANIFEST    the PCR 23 value the manifest's boot produces
+ *
+ * --pcr replays the events veil-init records, in its order: the policy, the
+ * degraded-mode event when --degraded says the LSM will be inactive, then
+ * one event per container in start order.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attest/eventlog.h"
+#include "launcher/image.h"
+#include "launcher/manifest.h"
+#include "launcher/measure.h"
+#include "launcher/record.h"
+#include "lib/cleanup.h"
+#include "lib/fd.h"
+#include "lib/log.h"
+#include "tools/veil.h"
+
+static int append(uint8_t **log, size_t *len, const char *op, const char *content)
+{
+	uint8_t *rec, *n;
+	size_t rl;
+	int r;
+
+	r = eventlog_aael_encode(RECORD_PCR, EVENTLOG_ALG_SHA256, RECORD_DOMAIN, op, content, &rec, &rl);
+	if (r < 0)
+		return r;
+	n = realloc(*log, *len + rl);
+	if (!n) {
+		free(rec);
+		return -ENOMEM;
+	}
+	memcpy(n + *len, rec, rl);
+	*log = n;
+	*len += rl;
+	free(rec);
+	return 0;
+}
+
+static int pcr(const char *path, bool degraded)
+{
+	_cleanup_free_ char *buf = NULL, *pol = NULL;
+	_cleanup_free_ uint8_t *log = NULL;
+	struct vjson_err e;
+	struct manifest *m;
+	uint8_t value[EVENTLOG_DIGEST_MAX];
+	size_t len, loglen = 0;
+	int r;
+
+	r = fd_read_file(path, MANIFEST_MAX, &buf, &len);
+	if (r < 0) {
+		errno = -r;
+		log_err("Failed to read '%s': %m", path);
+		return 1;
+	}
+	r = launcher_manifest_parse(buf, len, &m, &e);
+	if (r < 0) {
+		log_err("'%s': %s", path, e.msg);
+		return 1;
+	}
+	if (degraded && !m->lsm_degraded_allowed) {
+		log_err("'%s': the manifest does not allow the degraded mode", path);
+		launcher_manifest_free(m);
+		return 1;
+	}
+	pol = launcher_manifest_policy_json(m);
+	r = pol ? append(&log, &loglen, "policy", pol) : -ENOMEM;
+	if (r >= 0 && degraded)
+		r = append(&log, &loglen, "degraded", "{\"lsm\":\"inactive\"}");
+	for (size_t i = 0; i < m->n_containers && r >= 0; i++) {
+		const struct manifest_container *c = &m->containers[i];
+		char err[MEASURE_ERR_MAX], hex[7 + 65];
+		uint8_t d[32];
+		char *content;
+
+		r = launcher_measure_bundle(c->bundle, 0, d, NULL, err);
+		if (r < 0) {
+			log_err("container '%s': %s", c->name, err);
+			break;
+		}
+		if (c->pinned && memcmp(d, c->digest, 32)) {
+			launcher_digest_hex(d, hex);
+			log_err("container '%s': digest %s does not match its pin; veil-init would refuse it",
+				c->name, hex);
+			r = -EINVAL;
+			break;
+		}
+		content = launcher_record_container_json(c->name, d);
+		r = content ? append(&log, &loglen, "container", content) : -ENOMEM;
+		free(content);
+	}
+	launcher_manifest_free(m);
+	if (r < 0)
+		return 1;
+	r = eventlog_replay(log, loglen, RECORD_PCR, EVENTLOG_ALG_SHA256, value);
+	if (r < 0) {
+		log_err("Failed to replay the events: %s", strerror(-r));
+		return 1;
+	}
+	for (int i = 0; i < 32; i++)
+		printf("%02x", value[i]);
+	printf("\n");
+	return 0;
+}
+
+/*
+ * An OCI image layout (issue 10): the manifest digest a user pins and the
+ * event content veil-init records for it (docs/images.md).
+ */
+static int measure_image(const char *layout, const char *ref)
+{
+	struct launcher_image *img = NULL;
+	_cleanup_free_ char *cfg = NULL, *ev = NULL;
+	struct vjson_err e = { { 0 } };
+	int r;
+
+	r = launcher_image_open(layout, ref, &img, &e);
+	if (r == 0)
+		r = launcher_image_runtime_config(img, -1, NULL, &cfg, &e);
+	if (r == 0)
+		r = launcher_image_event(img, ref, cfg, strlen(cfg), &ev);
+	if (r < 0) {
+		log_err("Failed to measure image '%s': %s", layout, e.msg);
+		launcher_image_free(img);
+		return 1;
+	}
+	printf("%s\n%s\n", img->manifest_digest, ev);
+	launcher_image_free(img);
+	return 0;
+}
+
+static bool is_image_layout(const char *path)
+{
+	char p[4096];
+
+	snprintf(p, sizeof(p), "%s/oci-layout", path);
+	return access(p, F_OK) == 0;
+}
+
+int tool_measure(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "pcr", no_argument, NULL, 'p' },	 { "degraded", no_argument, NULL, 'd' },
+		{ "threads", required_argument, NULL, 'j' }, { "stats", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },	 { "ref", required_argument, NULL, 'r' },
+		{}
+	};
+	const char *ref = NULL;
+	bool want_pcr = false, degraded = false, stats = false;
+	unsigned int threads = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			want_pcr = true;
+			break;
+		case 'd':
+			degraded = true;
+			break;
+		case 'j':
+			threads = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		case 's':
+			stats = true;
+			break;
+		case 'r':
+			ref = optarg;
+			break;
+		case 'h':
+			printf("usage: veil measure [--threads N] [--stats] BUNDLE\n"
+			       "       veil measure [--ref REF] IMAGE-LAYOUT\n"
+			       "       veil measure --pcr [--degraded] MANIFEST\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "usage: veil measure BUNDLE | veil measure --pcr [--degraded] MANIFEST\n");
+		return 2;
+	}
+	if (want_pcr)
+		return pcr(argv[optind], degraded);
+	if (is_image_layout(argv[optind]))
+		return measure_image(argv[optind], ref);
+
+	char err[MEASURE_ERR_MAX], hex[7 + 65];
+	struct measure_stats st;
+	struct timespec t0, t1;
+	uint8_t d[32];
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = launcher_measure_bundle(argv[optind], threads, d, &st, err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (r < 0) {
+		log_err("%s", err);
+		return 1;
+	}
+	launcher_digest_hex(d, hex);
+	printf("%s\n", hex);
+	if (stats) {
+		double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+
+		fprintf(stderr, "entries %llu files %llu bytes %llu seconds %.3f MB/s %.1f\n",
+			(unsigned long long)st.entries, (unsigned long long)st.files,
+			(unsigned long long)st.bytes, s, (double)st.bytes / 1e6 / s);
+	}
+	return 0;
+}
