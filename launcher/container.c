@@ -26,6 +26,7 @@
 #include <keyutils.h>
 #include <linux/openat2.h>
 
+#include "keyring/keyring.h"
 #include "lib/cleanup.h"
 #include "lib/fd.h"
 #include "lib/log.h"
@@ -42,6 +43,7 @@ struct child {
 	int out_fd;
 	bool move_cgroup_ns;	/* no CLONE_INTO_CGROUP: unshare the cgroup ns after the move */
 	int mounted_fd;	/* late entry: child -> parent "mounts done, move me" (else -1) */
+	key_serial_t grants_ring;	/* linked into the new session keyring; 0: none */
 };
 
 /* In the child: report and exit. 126/127 for exec failures, 1 for setup. */
@@ -378,6 +380,14 @@ static int child_main(void *arg)
 		child_fail(c, 1, "Failed to set the parent-death signal: %m");
 	if (c->move_cgroup_ns && c->mounted_fd < 0 && unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(c, 1, "Failed to create the cgroup namespace: %m");
+	/*
+	 * A fresh session keyring: nothing of PID 1's or another container's, and
+	 * its granted keys linked in. This must come before the setresuid below:
+	 * our credentials are still kuid 0 (veil-init's), which linking the
+	 * grants ring needs; ns-root may map to any other kuid.
+	 */
+	if (keyring_join_container(c->name, c->grants_ring) < 0)
+		child_fail(c, 1, "Failed to join the container's session keyring: %m");
 	/* Root of the new user namespace while setting up (when 0 is mapped). */
 	(void)!setresgid(0, 0, 0);
 	(void)!setresuid(0, 0, 0);
@@ -454,9 +464,6 @@ static int child_main(void *arg)
 			child_fail(c, 1, "Failed to set oom_score_adj: %m");
 		}
 	}
-	/* A fresh, anonymous session keyring: nothing of PID 1's or another container's. */
-	if (keyctl_join_session_keyring(NULL) < 0)
-		child_fail(c, 1, "Failed to create the session keyring: %m");
 	set_caps(c);
 	if (cfg->umask >= 0)
 		umask((mode_t)cfg->umask);
@@ -514,13 +521,13 @@ static int move_into(pid_t pid, const char *cgroup_path)
 }
 
 int launcher_container_start(const char *name, const struct oci_config *cfg,
-			     const char *cgroup_path, unsigned int flags,
+			     const char *cgroup_path, int32_t grants_ring, unsigned int flags,
 			     struct launcher_started *ret)
 {
 	int sync_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, out_p[2] = { -1, -1 };
 	int mnt_p[2] = { -1, -1 };
 	_cleanup_close_ int cgfd = -1;
-	struct child c = { name, cfg, -1, -1, -1, false, -1 };
+	struct child c = { name, cfg, -1, -1, -1, false, -1, grants_ring };
 	bool late = flags & LAUNCHER_START_CGROUP_AFTER_MOUNTS;
 	struct clone_args a = { 0 };
 	char msg[CHILD_ERR_MAX];

@@ -26,6 +26,7 @@ struct launcher_unit {
 	const struct manifest_container *mc;
 	struct oci_config *cfg;
 	char *cgroup;
+	int32_t grants_ring;	/* keyring_container_new()'s ring, 0: no grants */
 	enum unit_state state;
 	pid_t pid;
 	int pidfd;
