@@ -236,7 +236,9 @@ static int member(const json_t *o, const char *key, size_t want, size_t max, uin
 	if (b64url_decode(s, strlen(s), ret, ret_len) < 0)
 		return fail(err, err_len, -EBADMSG, "'%s' is not unpadded base64url", key);
 	if (want && *ret_len != want) {
+		/* The caller's cleanup owns *ret: leave it nothing to free twice. */
 		free(*ret);
+		*ret = NULL;
 		return fail(err, err_len, -EBADMSG, "'%s' is %zu bytes, expected %zu", key, *ret_len,
 			    want);
 	}

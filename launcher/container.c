@@ -464,6 +464,21 @@ static int child_main(void *arg)
 			child_fail(c, 1, "Failed to set oom_score_adj: %m");
 		}
 	}
+	/*
+	 * Without no_new_privs a filter can only be installed while we still hold
+	 * CAP_SYS_ADMIN (in our user namespace): then before the capabilities are
+	 * dropped, as runc does. With it, last before execve.
+	 */
+	bool seccomp_early = cfg->seccomp && !cfg->no_new_privs;
+
+	if (seccomp_early) {
+		int r = launcher_seccomp_load(cfg->seccomp);
+
+		if (r < 0) {
+			errno = -r;
+			child_fail(c, 1, "Failed to load the seccomp filter: %m");
+		}
+	}
 	set_caps(c);
 	if (cfg->umask >= 0)
 		umask((mode_t)cfg->umask);
@@ -473,7 +488,7 @@ static int child_main(void *arg)
 		child_fail(c, 1, "Failed to set no_new_privs: %m");
 	exe = find_exec(cfg, buf, sizeof(buf));
 	environ = cfg->env ? cfg->env : (char *[]){ NULL };
-	if (cfg->seccomp) {
+	if (cfg->seccomp && !seccomp_early) {
 		int r = launcher_seccomp_load(cfg->seccomp);
 
 		if (r < 0) {

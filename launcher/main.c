@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <seccomp.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -33,6 +34,7 @@
 #include "launcher/measure.h"
 #include "launcher/oci.h"
 #include "launcher/record.h"
+#include "launcher/seccomp_default.h"
 #include "launcher/supervise.h"
 #include "lib/cleanup.h"
 #include "lib/fd.h"
@@ -150,6 +152,23 @@ static void prepare_unit(struct launcher_unit *u, struct launcher_recorder *rec,
 	if (m->seccomp_required && !u->cfg->seccomp) {
 		log_err("container '%s' refused: the manifest requires linux.seccomp", mc->name);
 		return;
+	}
+	if (!u->cfg->seccomp) {
+		/* No profile in the bundle: veil's default, a Docker-like allowlist. */
+		char sd[65];
+
+		r = launcher_seccomp_default_build(&u->cfg->seccomp);
+		/* The bundle's noNewPrivileges stands: the filter goes in before caps drop then. */
+		if (r == 0 && !u->cfg->no_new_privs &&
+		    seccomp_attr_set(u->cfg->seccomp, SCMP_FLTATR_CTL_NNP, 0) < 0)
+			r = -EINVAL;
+		if (r < 0 || launcher_seccomp_digest(u->cfg->seccomp, sd) < 0) {
+			log_err("container '%s' refused: Failed to build the default seccomp profile",
+				mc->name);
+			return;
+		}
+		log_info("container '%s': no linux.seccomp, veil's default profile (sha256 %.16s…)",
+			 mc->name, sd);
 	}
 	r = launcher_measure_forked(u->cfg->root_path, cfg, len, digest, err);
 	if (r < 0) {

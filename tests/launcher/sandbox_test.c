@@ -179,6 +179,16 @@ TEST_F(sb, keeps_privs_when_the_bundle_allows_it)
 	EXPECT_TRUE(has(&self->run, "c: NoNewPrivs:\t0"));
 }
 
+TEST_F(sb, a_bundle_without_seccomp_gets_veils_default_profile)
+{
+	run1(self, "{\"process\":{\"args\":[\"/bin/sh\",\"-c\",\"grep Seccomp: /proc/self/status; "
+		    "busybox unshare -U true 2>/dev/null && echo UNSHARE-OK || echo UNSHARE-DENIED\"]}}",
+	     NULL, NULL);
+	EXPECT_EQ(0, self->run.status);
+	EXPECT_TRUE(has(&self->run, "no linux.seccomp, veil's default profile"));
+	EXPECT_TRUE(has(&self->run, "c: Seccomp:\t2"));
+}
+
 TEST_F(sb, oci_seccomp_profile_denies_its_syscall)
 {
 	run1(self, "{\"process\":{\"args\":[\"/bin/sh\",\"-c\",\"grep Seccomp: /proc/self/status; "
