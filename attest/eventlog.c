@@ -174,13 +174,12 @@ static bool all_bytes(const uint8_t *p, size_t n, uint8_t v)
 	return true;
 }
 
-/* Length of a legacy TCG_PCR_EVENT "Spec ID Event03" header at buf, or 0. */
-static size_t spec_id_header_len(const uint8_t *buf, size_t len)
+size_t eventlog_spec_header_len(const uint8_t *buf, size_t len)
 {
 	static const char sig[] = "Spec ID Event03";
 	uint32_t ev_len;
 
-	if (len < LEGACY_HDR_LEN + sizeof(sig) || get_le32(buf + 4) != EV_NO_ACTION ||
+	if (!buf || len < LEGACY_HDR_LEN + sizeof(sig) || get_le32(buf + 4) != EV_NO_ACTION ||
 	    !all_bytes(buf + 8, 20, 0))
 		return 0;
 	ev_len = get_le32(buf + 28);
@@ -200,7 +199,7 @@ int eventlog_replay(const uint8_t *buf, size_t len, uint32_t reg, uint16_t alg,
 
 	if (!dlen || !md || (!buf && len) || len > EVENTLOG_MAX)
 		return -EBADMSG;
-	off = spec_id_header_len(buf, len);
+	off = eventlog_spec_header_len(buf, len);
 	while (off < len) {
 		struct eventlog_record rec;
 		unsigned int mdlen;

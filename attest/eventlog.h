@@ -59,6 +59,13 @@ int eventlog_parse_record(const uint8_t *buf, size_t len, struct eventlog_record
 int eventlog_replay(const uint8_t *buf, size_t len, uint32_t reg, uint16_t alg,
 		    uint8_t ret[EVENTLOG_DIGEST_MAX]);
 
+/*
+ * Length of the legacy SHA-1 "Spec ID Event03" header a firmware log (TDX
+ * CCEL, TPM BIOS log) starts with, 0 when buf does not start with one.
+ * eventlog_replay skips it; callers walking records should too.
+ */
+size_t eventlog_spec_header_len(const uint8_t *buf, size_t len);
+
 /* Digest size of a TCG algorithm id, 0 if unsupported. */
 size_t eventlog_alg_size(uint16_t alg);
 

@@ -135,6 +135,11 @@ static int gcm(int enc, const uint8_t cek[CEK_LEN], const uint8_t iv[IV_LEN], co
 	return ok ? 0 : enc ? -EIO : -EKEYREJECTED;
 }
 
+static void wipe_cek(uint8_t (*cek)[CEK_LEN])
+{
+	explicit_bzero(*cek, sizeof(*cek));
+}
+
 static char *b64u(const void *p, size_t n)
 {
 	char *s;
@@ -147,7 +152,8 @@ int attest_jwe_encrypt(EVP_PKEY *recipient, const void *pt, size_t len, char **r
 	_cleanup_free_ char *hdr = NULL, *prot = NULL, *ek64 = NULL, *iv64 = NULL, *ct64 = NULL,
 			    *tag64 = NULL, *out = NULL;
 	_cleanup_free_ uint8_t *ct = NULL;
-	uint8_t cek[CEK_LEN], iv[IV_LEN], tag[TAG_LEN], ek[1024];
+	_cleanup_(wipe_cek) uint8_t cek[CEK_LEN];
+	uint8_t iv[IV_LEN], tag[TAG_LEN], ek[1024];
 	size_t eklen = sizeof(ek);
 	const char *crv;
 	int r;
@@ -164,10 +170,8 @@ int attest_jwe_encrypt(EVP_PKEY *recipient, const void *pt, size_t len, char **r
 		json_t *epk;
 
 		eph = EVP_PKEY_Q_keygen(NULL, NULL, "EC", strcmp(crv, "P-256") == 0 ? "P-256" : "P-521");
-		if (!eph) {
-			r = -EIO;
-			goto wipe;
-		}
+		if (!eph)
+			return -EIO;
 		r = ecdh(eph, recipient, z, &zlen);
 		if (r == 0)
 			r = concat_kdf(z, zlen, kek);
@@ -180,7 +184,7 @@ int attest_jwe_encrypt(EVP_PKEY *recipient, const void *pt, size_t len, char **r
 		if (r == 0 && !epk)
 			r = -ENOMEM;
 		if (r < 0)
-			goto wipe;
+			return r;
 		/* Trustee's exact bytes: alg, enc, then epk with crv, kty, x, y. */
 		if (asprintf(&hdr,
 			     "{\"alg\":\"" ATTEST_JWE_ALG_ECDH "\",\"enc\":\"A256GCM\",\"epk\":"
@@ -192,39 +196,33 @@ int attest_jwe_encrypt(EVP_PKEY *recipient, const void *pt, size_t len, char **r
 	} else if (EVP_PKEY_is_a(recipient, "RSA")) {
 		r = rsa_oaep(1, recipient, cek, sizeof(cek), ek, &eklen);
 		if (r < 0)
-			goto wipe;
+			return r;
 		hdr = strdup("{\"alg\":\"" ATTEST_JWE_ALG_RSA "\",\"enc\":\"A256GCM\"}");
 	} else {
-		r = -EOPNOTSUPP;
-		goto wipe;
+		return -EOPNOTSUPP;
 	}
-	r = -ENOMEM;
 	prot = hdr ? b64u(hdr, strlen(hdr)) : NULL;
 	ct = malloc(len ? len : 1);
 	if (!prot || !ct)
-		goto wipe;
+		return -ENOMEM;
 	r = gcm(1, cek, iv, prot, pt, len, ct, tag);
 	if (r < 0)
-		goto wipe;
-	r = -ENOMEM;
+		return r;
 	ek64 = b64u(ek, eklen);
 	iv64 = b64u(iv, sizeof(iv));
 	ct64 = b64u(ct, len);
 	tag64 = b64u(tag, sizeof(tag));
 	if (!ek64 || !iv64 || !ct64 || !tag64)
-		goto wipe;
+		return -ENOMEM;
 	if (asprintf(&out,
 		     "{\"protected\":\"%s\",\"encrypted_key\":\"%s\",\"iv\":\"%s\","
 		     "\"ciphertext\":\"%s\",\"tag\":\"%s\"}",
 		     prot, ek64, iv64, ct64, tag64) < 0) {
 		out = NULL;
-		goto wipe;
+		return -ENOMEM;
 	}
 	*ret = TAKE_PTR(out);
-	r = 0;
-wipe:
-	explicit_bzero(cek, sizeof(cek));
-	return r;
+	return 0;
 }
 
 static int member(const json_t *o, const char *key, size_t want, size_t max, uint8_t **ret,
@@ -301,8 +299,9 @@ int attest_jwe_decrypt(EVP_PKEY *key, const char *json, size_t len, uint8_t **re
 	_cleanup_free_ uint8_t *hraw = NULL, *ek = NULL, *iv = NULL, *ct = NULL, *tag = NULL;
 	size_t hl, ekl, ivl, ctl, tagl;
 	const char *prot, *alg, *enc;
-	uint8_t cek[CEK_LEN], *pt;
-	json_t *o = NULL, *hdr = NULL;
+	_cleanup_(wipe_cek) uint8_t cek[CEK_LEN];
+	_cleanup_(json_decrefp) json_t *o = NULL, *hdr = NULL;
+	uint8_t *pt;
 	struct vjson_err e;
 	int r;
 
@@ -311,34 +310,24 @@ int attest_jwe_decrypt(EVP_PKEY *key, const char *json, size_t len, uint8_t **re
 	r = vjson_parse(json, len, ATTEST_JWE_MAX, 8, &o, &e);
 	if (r < 0)
 		return fail(err, err_len, -EBADMSG, "JWE: %s", e.msg);
-	if (!json_is_object(o)) {
-		r = fail(err, err_len, -EBADMSG, "JWE is not a JSON object");
-		goto out;
-	}
+	if (!json_is_object(o))
+		return fail(err, err_len, -EBADMSG, "JWE is not a JSON object");
 	if (vjson_check_keys(o, "jwe", keys, &e) < 0 ||
-	    vjson_get_string(o, "jwe", "protected", 4096, &prot, &e) < 0) {
-		r = fail(err, err_len, -EBADMSG, "%s", e.msg);
-		goto out;
-	}
+	    vjson_get_string(o, "jwe", "protected", 4096, &prot, &e) < 0)
+		return fail(err, err_len, -EBADMSG, "%s", e.msg);
 	if ((r = member(o, "protected", 0, 3072, &hraw, &hl, err, err_len)) < 0 ||
 	    (r = member(o, "encrypted_key", 0, 1024, &ek, &ekl, err, err_len)) < 0 ||
 	    (r = member(o, "iv", IV_LEN, IV_LEN, &iv, &ivl, err, err_len)) < 0 ||
 	    (r = member(o, "ciphertext", 0, ATTEST_JWE_PLAINTEXT_MAX, &ct, &ctl, err, err_len)) < 0 ||
 	    (r = member(o, "tag", TAG_LEN, TAG_LEN, &tag, &tagl, err, err_len)) < 0)
-		goto out;
-	if (vjson_parse((char *)hraw, hl, 3072, 4, &hdr, &e) < 0 || !json_is_object(hdr)) {
-		r = fail(err, err_len, -EBADMSG, "'protected' is not a JSON object");
-		goto out;
-	}
+		return r;
+	if (vjson_parse((char *)hraw, hl, 3072, 4, &hdr, &e) < 0 || !json_is_object(hdr))
+		return fail(err, err_len, -EBADMSG, "'protected' is not a JSON object");
 	if (vjson_get_string(hdr, "protected", "alg", 32, &alg, &e) < 0 ||
-	    vjson_get_string(hdr, "protected", "enc", 32, &enc, &e) < 0) {
-		r = fail(err, err_len, -EBADMSG, "%s", e.msg);
-		goto out;
-	}
-	if (strcmp(enc, "A256GCM") != 0) {
-		r = fail(err, err_len, -EOPNOTSUPP, "'enc' '%.32s' is not A256GCM", enc);
-		goto out;
-	}
+	    vjson_get_string(hdr, "protected", "enc", 32, &enc, &e) < 0)
+		return fail(err, err_len, -EBADMSG, "%s", e.msg);
+	if (strcmp(enc, "A256GCM") != 0)
+		return fail(err, err_len, -EOPNOTSUPP, "'enc' '%.32s' is not A256GCM", enc);
 	if (strcmp(alg, ATTEST_JWE_ALG_ECDH) == 0) {
 		r = unwrap_ec(key, hdr, ek, ekl, cek, err, err_len);
 	} else if (strcmp(alg, ATTEST_JWE_ALG_RSA) == 0) {
@@ -360,25 +349,16 @@ int attest_jwe_decrypt(EVP_PKEY *key, const char *json, size_t len, uint8_t **re
 		r = fail(err, err_len, -EOPNOTSUPP, "'alg' '%.32s' is not supported", alg);
 	}
 	if (r < 0)
-		goto out;
+		return r;
 	pt = secmem_alloc(ctl + 1);
-	if (!pt) {
-		r = -ENOMEM;
-		goto wipe;
-	}
+	if (!pt)
+		return -ENOMEM;
 	r = gcm(0, cek, iv, prot, ct, ctl, pt, tag);
 	if (r < 0) {
 		secmem_free(pt);
-		r = fail(err, err_len, r, "the ciphertext does not authenticate");
-		goto wipe;
+		return fail(err, err_len, r, "the ciphertext does not authenticate");
 	}
 	*ret = pt;
 	*ret_len = ctl;
-	r = 0;
-wipe:
-	explicit_bzero(cek, sizeof(cek));
-out:
-	json_decref(hdr);
-	json_decref(o);
-	return r;
+	return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/ecdsa.h>
 
 #include "attest/jwk.h"
@@ -153,7 +154,7 @@ static int decode_json(const char *s, size_t n, const char *what, json_t **ret, 
 int attest_jws_verify(const char *jws, size_t len, EVP_PKEY *key, json_t **ret_header,
 		      json_t **ret_payload, char *err, size_t err_len)
 {
-	_cleanup_free_ uint8_t *sig = NULL, *der = NULL;
+	uint8_t *sig = NULL, *der = NULL;
 	const char *d1, *d2, *alg, *kalg;
 	json_t *hdr = NULL, *pay = NULL;
 	size_t siglen, derlen;
@@ -212,6 +213,8 @@ int attest_jws_verify(const char *jws, size_t len, EVP_PKEY *key, json_t **ret_h
 		*ret_payload = json_incref(pay);
 	r = 0;
 out:
+	free(sig);
+	OPENSSL_free(der);
 	json_decref(hdr);
 	json_decref(pay);
 	return r;

@@ -2,27 +2,15 @@
 #include "attest/runtime.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lib/json.h"
 
-#define LEGACY_HDR_LEN 32u
 #define CONTAINER_JSON_MAX 1024u
 #define NAME_MAX_LEN 256u
 #define DIGEST_STR_MAX 160u
-
-/* Skips a firmware log's SHA-1 "Spec ID Event03" header, as replay does. */
-static size_t header_len(const uint8_t *log, size_t len)
-{
-	uint32_t ev_len;
-
-	if (len < LEGACY_HDR_LEN + 16 || log[4] != 3 || memcmp(log + LEGACY_HDR_LEN, "Spec ID Event03", 16))
-		return 0;
-	ev_len = (uint32_t)log[28] | (uint32_t)log[29] << 8 | (uint32_t)log[30] << 16 |
-		 (uint32_t)log[31] << 24;
-	return ev_len <= len - LEGACY_HDR_LEN ? LEGACY_HDR_LEN + ev_len : 0;
-}
 
 static int container_event(const char *content, size_t len, json_t *containers, char *msg,
 			   size_t msg_len)
@@ -53,6 +41,7 @@ int attest_runtime_log_claims(const uint8_t *log, size_t len, uint32_t reg, uint
 	uint8_t got[EVENTLOG_DIGEST_MAX];
 	size_t dlen = eventlog_alg_size(alg), off;
 	json_t *events, *containers;
+	bool degraded = false;
 	int r;
 
 	r = eventlog_replay(log, len, reg, alg, got);
@@ -71,7 +60,7 @@ int attest_runtime_log_claims(const uint8_t *log, size_t len, uint32_t reg, uint
 		json_decref(containers);
 		return -ENOMEM;
 	}
-	off = header_len(log, len);
+	off = eventlog_spec_header_len(log, len);
 	r = 0;
 	while (r == 0 && off < len) {
 		struct eventlog_record rec;
@@ -83,8 +72,10 @@ int attest_runtime_log_claims(const uint8_t *log, size_t len, uint32_t reg, uint
 				       memcmp(log + off, "\0\0\0\0\0\0\0\0", 8) == 0))
 			break;
 		n = eventlog_parse_record(log + off, len - off, &rec);
-		if (n < 0)	/* replay parsed the same bytes, so this cannot happen */
+		if (n < 0) {	/* replay parsed the same bytes, so this cannot happen */
+			snprintf(msg, msg_len, "the runtime event log is malformed");
 			r = -EBADMSG;
+		}
 		else
 			off += (size_t)n;
 		if (r < 0 || rec.reg != reg || !rec.text)
@@ -116,12 +107,16 @@ int attest_runtime_log_claims(const uint8_t *log, size_t len, uint32_t reg, uint
 			r = -ENOMEM;
 			break;
 		}
-		if ((size_t)(sp1 - t) == strlen(ATTEST_VEIL_DOMAIN) &&
-		    memcmp(t, ATTEST_VEIL_DOMAIN, (size_t)(sp1 - t)) == 0 &&
-		    (size_t)(sp2 - sp1 - 1) == strlen(ATTEST_VEIL_CONTAINER_OP) &&
+		if ((size_t)(sp1 - t) != strlen(ATTEST_VEIL_DOMAIN) ||
+		    memcmp(t, ATTEST_VEIL_DOMAIN, (size_t)(sp1 - t)) != 0)
+			continue;
+		if ((size_t)(sp2 - sp1 - 1) == strlen(ATTEST_VEIL_CONTAINER_OP) &&
 		    memcmp(sp1 + 1, ATTEST_VEIL_CONTAINER_OP, (size_t)(sp2 - sp1 - 1)) == 0)
 			r = container_event(sp2 + 1, rec.text_len - (size_t)(sp2 + 1 - t), containers,
 					    msg, msg_len);
+		else if ((size_t)(sp2 - sp1 - 1) == strlen(ATTEST_VEIL_DEGRADED_OP) &&
+			 memcmp(sp1 + 1, ATTEST_VEIL_DEGRADED_OP, (size_t)(sp2 - sp1 - 1)) == 0)
+			degraded = true;
 	}
 	if (r < 0) {
 		json_decref(events);
@@ -129,7 +124,8 @@ int attest_runtime_log_claims(const uint8_t *log, size_t len, uint32_t reg, uint
 		return r;
 	}
 	r = json_object_set_new(claims, "runtime_events", events);
-	if (json_object_set_new(claims, "containers", containers) < 0 || r < 0)
+	if (json_object_set_new(claims, "containers", containers) < 0 || r < 0 ||
+	    json_object_set_new(claims, "degraded", json_boolean(degraded)) < 0)
 		return -ENOMEM;
 	return 0;
 }

@@ -68,6 +68,56 @@ const char *ebpf_hook_name(uint32_t hook)
 	return hook < EBPF_HOOK_MAX && hook_names[hook] ? hook_names[hook] : "unknown";
 }
 
+static void detail(const struct ebpf_denial *d, char *buf, size_t len)
+{
+	__u32 hi = (__u32)(d->arg >> 32), lo = (__u32)d->arg;
+
+	switch (d->hook) {
+	case EBPF_HOOK_FILE_OPEN:
+		if (hi == 1 || hi == 2)
+			snprintf(buf, len, "%s device %u:%u", hi == 1 ? "block" : "char", lo >> 20,
+				 lo & 0xfffff);
+		else if (hi == 3)
+			snprintf(buf, len, "filesystem magic 0x%x", lo);
+		else
+			snprintf(buf, len, "protected inode %u", lo);
+		break;
+	case EBPF_HOOK_KEY_PERMISSION:
+		snprintf(buf, len, "key %d, perm %u", (int)lo, hi);
+		break;
+	case EBPF_HOOK_PTRACE_ACCESS:
+	case EBPF_HOOK_TASK_KILL:
+		snprintf(buf, len, "%s %u, target pid %u", d->hook == EBPF_HOOK_TASK_KILL ? "signal" : "mode",
+			 hi, lo);
+		break;
+	case EBPF_HOOK_SOCKET_CREATE:
+		snprintf(buf, len, "family %u, type %u", hi, lo);
+		break;
+	default:
+		snprintf(buf, len, "0x%llx", (unsigned long long)d->arg);
+	}
+}
+
+int ebpf_denial_format(const struct ebpf_denial *d, const char *name, char *buf, size_t len)
+{
+	char who[96], what[96], comm[sizeof(d->comm) + 1];
+
+	if (!d || (!buf && len))
+		return -EINVAL;
+	memcpy(comm, d->comm, sizeof(d->comm));
+	comm[sizeof(d->comm)] = '\0';
+	for (char *c = comm; *c; c++)
+		if (*c < 0x20 || *c == 0x7f || *c == '\'')
+			*c = '?';	/* comm is the container's to choose */
+	if (name)
+		snprintf(who, sizeof(who), "container '%s'", name);
+	else
+		snprintf(who, sizeof(who), "cgroup %llu", (unsigned long long)d->cgid);
+	detail(d, what, sizeof(what));
+	return snprintf(buf, len, "LSM denied %s (%s) to %s: pid %u comm '%s'",
+			ebpf_hook_name(d->hook), what, who, d->pid, comm);
+}
+
 int ebpf_lsm_active(void)
 {
 	char buf[512];

@@ -133,6 +133,12 @@ int ebpf_isolation_poll(struct ebpf_isolation *iso, int timeout_ms, ebpf_denial_
 const char *ebpf_hook_name(uint32_t hook);
 
 /*
+ * The log line for a denial: "LSM denied HOOK (DETAIL) to container 'NAME':
+ * pid N comm 'C'". NAME NULL gives "cgroup ID". Returns the length, as snprintf.
+ */
+int ebpf_denial_format(const struct ebpf_denial *d, const char *name, char *buf, size_t len);
+
+/*
  * SHA-256 over the loaded policy: each program's name and tag, then every
  * policy map's entries in sorted order, then `extra` (the seccomp digest, or
  * NULL). 64 hex digits + NUL: what veil measures before the first container.

@@ -93,15 +93,32 @@ int decryptd_parse_reply(const uint8_t *p, size_t len, struct decryptd_reply *re
 int decryptd_reply_outputs(const struct decryptd_reply *r, double *y, size_t cap,
 			   size_t *ret_n);
 
+/* ---- client ------------------------------------------------------------------ */
+
+int decryptd_client_connect(const char *path);
+/*
+ * One DECRYPT round trip. Returns 0 with the outputs in y, or -EPROTO with
+ * *ret_status and msg set when the service answered with an error status,
+ * or another -errno.
+ */
+int decryptd_client_decrypt(int fd, uint32_t id, const char *model, const uint8_t *const *ct,
+			    const size_t *ct_len, unsigned int n_ct, double *y, size_t cap,
+			    size_t *ret_n, int *ret_status, char *msg, size_t msg_len);
+/* A .vct file: n_ct x (u32 big-endian length | serialized ciphertext). */
+int decryptd_vct_parse(const uint8_t *buf, size_t len, const uint8_t **ct, size_t *ct_len,
+		       unsigned int *ret_n);
+
 /* ---- configuration ----------------------------------------------------------- */
 
 /*
  * JSON, written by veil-init (or a test):
  *   {"socket": PATH, "workers": N (0 = one per core), "queue": N,
- *    "max_connections": N, "io": "auto" | "basic",
+ *    "max_connections": N, "io": "auto" | "basic", "receipts": PATH,
  *    "containers": {"/cgroup/v2/path": "container-name", ...},
  *    "models": {"NAME": {"sealed": PATH, "key": "veil:repo/type/tag",
  *                        "grant": ["container-name", ...]}}}
+ * "receipts" (optional) appends one AAEL record per decryption to PATH:
+ * "veil-decryptd decrypt model=NAME ct=SHA256 caller=CONTAINER time=UNIX".
  * "basic" forces the io_uring paths every kernel since 5.6 has (single-shot
  * accept and recv into connection buffers) instead of multishot accept and
  * a provided-buffer ring.
@@ -130,6 +147,7 @@ struct decryptd_model {
 
 struct decryptd_config {
 	char *socket;
+	char *receipts;		/* NULL: none */
 	unsigned int workers;
 	unsigned int queue;
 	unsigned int max_conn;

@@ -16,6 +16,9 @@
 #include "fhe/decryptd.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <time.h>
 #include <liburing.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,9 +31,11 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "attest/eventlog.h"
 #include "lib/cleanup.h"
 #include "lib/frame.h"
 #include "lib/log.h"
@@ -58,6 +63,8 @@ struct conn {
 
 struct job {
 	struct conn *c;
+	const char *caller;	/* container name, owned by the config */
+	uint8_t *req_buf;	/* owned; req points into it */
 	uint8_t *req;
 	size_t req_len;
 	uint8_t *reply;
@@ -71,6 +78,7 @@ struct decryptd_server {
 	struct io_uring ring;
 	bool ring_ok;
 	int lfd, efd, sfd;
+	int rfd;			/* receipts, -1 without */
 	bool multishot_accept, bufring;
 	struct io_uring_buf_ring *br;
 	uint8_t *bufs;
@@ -108,6 +116,41 @@ static struct io_uring_sqe *sqe_get(struct decryptd_server *s)
 
 /* ---- workers ------------------------------------------------------------------ */
 
+/*
+ * One AAEL record per decryption in the receipts file (its own log: the
+ * register field is 0 and nothing is extended). A write failure is logged,
+ * never fatal: the receipt is evidence, not a gate.
+ */
+static void write_receipt(struct decryptd_server *s, const struct job *j,
+			  const struct decryptd_request *req)
+{
+	char text[512], hexd[65];
+	uint8_t md[32], *rec;
+	unsigned int ml;
+	size_t len;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(ctx);
+		return;
+	}
+	for (unsigned int i = 0; i < req->n_ct; i++)
+		EVP_DigestUpdate(ctx, req->ct[i], req->ct_len[i]);
+	EVP_DigestFinal_ex(ctx, md, &ml);
+	EVP_MD_CTX_free(ctx);
+	for (int i = 0; i < 32; i++)
+		snprintf(hexd + 2 * i, 3, "%02x", md[i]);
+	snprintf(text, sizeof(text), "model=%s ct=%s caller=%s time=%lld", req->name, hexd,
+		 j->caller, (long long)time(NULL));
+	if (eventlog_aael_encode(0, EVENTLOG_ALG_SHA256, "veil-decryptd", "decrypt", text, &rec,
+				 &len) < 0)
+		return;
+	/* one write per record with O_APPEND: records of concurrent workers never interleave */
+	if (write(s->rfd, rec, len) != (ssize_t)len)
+		log_warn("Failed to append a decryption receipt: %m");
+	free(rec);
+}
+
 /* Builds the reply into out (REPLY_CAP bytes); returns its length. */
 static int run_request(struct decryptd_server *s, struct job *j, uint8_t *out)
 {
@@ -130,6 +173,8 @@ static int run_request(struct decryptd_server *s, struct job *j, uint8_t *out)
 	r = decryptd_model_decrypt(decryptd_config_model(s->cfg, req.name), &req, y,
 				   DECRYPTD_OUT_MAX, &n, msg);
 	if (r == 0) {
+		if (s->rfd >= 0)
+			write_receipt(s, j, &req);
 		r = decryptd_build_outputs(req.id, y, n, out, REPLY_CAP);
 		explicit_bzero(y, n * sizeof(double));
 		return r;
@@ -192,7 +237,7 @@ static void job_free(struct job *j)
 {
 	if (!j)
 		return;
-	free(j->req);
+	free(j->req_buf);
 	if (j->reply) {
 		explicit_bzero(j->reply, (size_t)j->reply_len);	/* decrypted outputs */
 		free(j->reply);
@@ -352,16 +397,25 @@ static void process_input(struct decryptd_server *s, struct conn *c)
 		}
 	}
 	j = calloc(1, sizeof(*j));
-	if (j)
-		j->req = malloc(plen);
+	if (j && (size_t)r == c->in_len) {
+		/* the usual case, one whole frame buffered: the job takes the buffer */
+		j->req_buf = TAKE_PTR(c->in);
+		j->req = j->req_buf + FRAME_HDR_LEN;
+		c->in_len = c->in_cap = 0;
+	} else if (j) {
+		j->req_buf = malloc(plen);
+		j->req = j->req_buf;
+		if (j->req)
+			memcpy(j->req, payload, plen);
+	}
 	if (!j || !j->req) {
 		job_free(j);
 		reply_error(s, c, req.id, DECRYPTD_BUSY, "out of memory", false);
 		goto consumed;
 	}
-	memcpy(j->req, payload, plen);
 	j->req_len = plen;
 	j->c = c;
+	j->caller = c->who->name;
 	if (!enqueue(s, j)) {
 		job_free(j);
 		reply_error(s, c, req.id, DECRYPTD_BUSY, "queue full", false);
@@ -370,6 +424,8 @@ static void process_input(struct decryptd_server *s, struct conn *c)
 	c->busy = true;
 	c->refs++;
 consumed:
+	if (!c->in)
+		return;		/* the job took the buffer: nothing else was in it */
 	memmove(c->in, c->in + r, c->in_len - (size_t)r);
 	c->in_len -= (size_t)r;
 }
@@ -641,6 +697,34 @@ static int setup_bufring(struct decryptd_server *s)
 	return 0;
 }
 
+/*
+ * The ring may only accept, recv, send, read (eventfd, signalfd) and select
+ * provided buffers; no registration after this. Should the process ever be
+ * subverted, the ring cannot open files or sockets for it, and seccomp keeps
+ * it from making a new ring.
+ */
+static int restrict_ring(struct decryptd_server *s)
+{
+	static const uint8_t ops[] = { IORING_OP_ACCEPT, IORING_OP_RECV, IORING_OP_SEND,
+				       IORING_OP_READ };
+	struct io_uring_restriction res[ARRAY_SIZE(ops) + 1];
+	int r;
+
+	memset(res, 0, sizeof(res));
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+		res[i].opcode = IORING_RESTRICTION_SQE_OP;
+		res[i].sqe_op = ops[i];
+	}
+	res[ARRAY_SIZE(ops)].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
+	res[ARRAY_SIZE(ops)].sqe_flags = IOSQE_BUFFER_SELECT;
+	/* Debian's liburing 2.3 declares these helpers but does not export them */
+	if (syscall(__NR_io_uring_register, s->ring.ring_fd, IORING_REGISTER_RESTRICTIONS, res,
+		    ARRAY_SIZE(res)) < 0)
+		return -errno;
+	r = (int)syscall(__NR_io_uring_register, s->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+	return r < 0 ? -errno : 0;
+}
+
 int decryptd_server_new(const struct decryptd_config *cfg, struct decryptd_server **ret)
 {
 	struct decryptd_server *s;
@@ -653,7 +737,7 @@ int decryptd_server_new(const struct decryptd_config *cfg, struct decryptd_serve
 	if (!s)
 		return -ENOMEM;
 	s->cfg = cfg;
-	s->lfd = s->efd = s->sfd = -1;
+	s->lfd = s->efd = s->sfd = s->rfd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	*ret = s;	/* freed by the caller on error too */
@@ -661,7 +745,13 @@ int decryptd_server_new(const struct decryptd_config *cfg, struct decryptd_serve
 	s->queue = calloc(cfg->queue, sizeof(*s->queue));
 	if (!s->queue)
 		return -ENOMEM;
+	/* created disabled, so the op allowlist is in place before it can run anything */
+	p.flags = IORING_SETUP_R_DISABLED;
 	r = io_uring_queue_init_params(RING_ENTRIES, &s->ring, &p);
+	if (r == -EINVAL) {	/* kernel < 5.10: no restrictions */
+		memset(&p, 0, sizeof(p));
+		r = io_uring_queue_init_params(RING_ENTRIES, &s->ring, &p);
+	}
 	if (r < 0) {
 		log_err("Failed to set up io_uring: %s%s", strerror(-r),
 			r == -EPERM || r == -ENOSYS ? " (is kernel.io_uring_disabled set?)" : "");
@@ -676,6 +766,18 @@ int decryptd_server_new(const struct decryptd_config *cfg, struct decryptd_serve
 			log_info("No provided-buffer ring (%s); using single-shot recv", strerror(-r));
 		else
 			s->bufring = true;
+	}
+	if (p.flags & IORING_SETUP_R_DISABLED) {
+		r = restrict_ring(s);
+		if (r < 0) {
+			log_err("Failed to restrict the io_uring to its operations: %s", strerror(-r));
+			return r;
+		}
+	}
+	if (cfg->receipts) {
+		s->rfd = open(cfg->receipts, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (s->rfd < 0)
+			return log_err("Failed to open receipts '%s': %m", cfg->receipts);
 	}
 	s->lfd = listen_on(cfg->socket);
 	if (s->lfd < 0) {
@@ -702,9 +804,10 @@ int decryptd_server_new(const struct decryptd_config *cfg, struct decryptd_serve
 			return r;
 		}
 	}
-	log_info("Listening on '%s': %u workers, queue %u, %s accept, %s recv", cfg->socket,
+	log_info("Listening on '%s': %u workers, queue %u, %s accept, %s recv%s", cfg->socket,
 		 s->n_threads, cfg->queue, s->multishot_accept ? "multishot" : "single-shot",
-		 s->bufring ? "multishot buffer-ring" : "single-shot");
+		 s->bufring ? "multishot buffer-ring" : "single-shot",
+		 p.flags & IORING_SETUP_R_DISABLED ? ", ring restricted to its ops" : "");
 	return 0;
 }
 
@@ -789,5 +892,7 @@ void decryptd_server_free(struct decryptd_server *s)
 		close(s->efd);
 	if (s->sfd >= 0)
 		close(s->sfd);
+	if (s->rfd >= 0)
+		close(s->rfd);
 	free(s);
 }

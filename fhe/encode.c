@@ -336,102 +336,54 @@ int fhe_encode_scalar(struct fhe_params *p, double value, double scale, unsigned
 
 /* ---- CRT composition ---- */
 
-#define LIMBS 8
-
+/*
+ * Garner's mixed-radix digits v_i with the top digit centered, then Horner in
+ * double: X = v_0 + q_0 (v_1 + q_1 (... + q_{L-2} v_{L-1})). Exact in the
+ * digits; the only approximation is the final rounding to a double, and only
+ * values within q_0...q_{L-2} of +-Q/2 (overflowed garbage) could be misread.
+ */
 struct crt {
 	unsigned level;
 	uint64_t q[FHE_MAX_PRIMES];
-	uint64_t Q[LIMBS], half[LIMBS];
-	uint64_t pinv[FHE_MAX_PRIMES];	/* (q_0 ... q_{i-1})^-1 mod q_i */
-	unsigned limbs;
+	const struct ntt_table *t[FHE_MAX_PRIMES];
+	uint64_t inv[FHE_MAX_PRIMES][FHE_MAX_PRIMES];	/* q_j^-1 mod q_i, j < i */
+	uint64_t inv_s[FHE_MAX_PRIMES][FHE_MAX_PRIMES];
 };
 
 static void crt_init(struct crt *c, const struct fhe_params *p, unsigned level)
 {
 	memset(c, 0, sizeof(*c));
 	c->level = level;
-	c->Q[0] = 1;
-	c->limbs = LIMBS;
 	for (unsigned i = 0; i < level; i++) {
-		u128 carry = 0;
-
 		c->q[i] = p->q[i];
-		for (unsigned k = 0; k < LIMBS; k++) {
-			u128 t = (u128)c->Q[k] * p->q[i] + carry;
-
-			c->Q[k] = (uint64_t)t;
-			carry = t >> 64;
+		c->t[i] = p->ntt[i];
+		for (unsigned j = 0; j < i; j++) {
+			c->inv[i][j] = fhe_invmod(p->q[j] % p->q[i], p->q[i]);
+			c->inv_s[i][j] = shoup64(c->inv[i][j], p->q[i]);
 		}
 	}
-	for (unsigned i = 0; i < level; i++) {
-		uint64_t pacc = 1;
-
-		for (unsigned j = 0; j < i; j++)
-			pacc = mulmod_slow(pacc, p->q[j] % p->q[i], p->q[i]);
-		c->pinv[i] = fhe_invmod(pacc, p->q[i]);
-	}
-	for (unsigned k = 0; k < LIMBS; k++)
-		c->half[k] = (c->Q[k] >> 1) | (k + 1 < LIMBS ? c->Q[k + 1] << 63 : 0);
 }
 
-static int mp_ge(const uint64_t *a, const uint64_t *b)
-{
-	for (int k = LIMBS - 1; k >= 0; k--)
-		if (a[k] != b[k])
-			return a[k] > b[k];
-	return 1;
-}
-
-/* Centered value of the residues x[i * stride] as a double. */
 static double crt_compose(const struct crt *c, const uint64_t *x, size_t stride)
 {
-	uint64_t v[FHE_MAX_PRIMES], acc[LIMBS] = { 0 };
-	double d = 0;
-	int neg;
+	uint64_t v[FHE_MAX_PRIMES];
+	unsigned L = c->level;
+	double d;
 
-	if (c->level == 1) {
-		uint64_t a = x[0];
-
-		return a > c->q[0] / 2 ? -(double)(c->q[0] - a) : (double)a;
-	}
-	/* Garner: mixed-radix digits v_i */
-	for (unsigned i = 0; i < c->level; i++) {
-		uint64_t qi = c->q[i], t = x[i * stride], pacc = 1, s = 0;
-
+	for (unsigned i = 0; i < L; i++) {
+		uint64_t qi = c->q[i], t = x[i * stride];
 
 		for (unsigned j = 0; j < i; j++) {
-			s = (s + mulmod_slow(v[j], pacc, qi)) % qi;
-			pacc = mulmod_slow(pacc, c->q[j] % qi, qi);
+			uint64_t vj = mulmod_barrett(v[j], 1, qi, c->t[i]->bits, c->t[i]->mu);
+
+			t = csub(mul_shoup_lazy(t + qi - vj, c->inv[i][j], c->inv_s[i][j], qi), qi);
 		}
-		v[i] = mulmod_slow((t + qi - s) % qi, c->pinv[i], qi);
+		v[i] = t;
 	}
-	/* Horner: acc = v_{L-1}; acc = acc * q_i + v_i */
-	for (int i = c->level - 1; i >= 0; i--) {
-		u128 carry = v[i];
-
-		for (unsigned k = 0; k < LIMBS; k++) {
-			u128 t = (u128)acc[k] * c->q[i] + carry;
-
-			if (i == (int)c->level - 1)
-				t = k == 0 ? v[i] : 0;
-			acc[k] = (uint64_t)t;
-			carry = t >> 64;
-		}
-	}
-	neg = mp_ge(acc, c->half);
-	if (neg) {
-		uint64_t borrow = 0;
-
-		for (unsigned k = 0; k < LIMBS; k++) {
-			u128 t = (u128)c->Q[k] - acc[k] - borrow;
-
-			acc[k] = (uint64_t)t;
-			borrow = (uint64_t)(t >> 64) & 1;
-		}
-	}
-	for (int k = LIMBS - 1; k >= 0; k--)
-		d = d * 0x1p64 + (double)acc[k];
-	return neg ? -d : d;
+	d = v[L - 1] > c->q[L - 1] / 2 ? -(double)(c->q[L - 1] - v[L - 1]) : (double)v[L - 1];
+	for (int i = (int)L - 2; i >= 0; i--)
+		d = d * (double)c->q[i] + (double)v[i];
+	return d;
 }
 
 /* Coefficient-form copy of a plaintext's residues (caller frees). */

@@ -41,9 +41,9 @@ struct fhe_params;
  * qs and W at FHE_DENSE_WEIGHT_SCALE, so outputs land at that scale on {q0, q1}.
  */
 enum fhe_preset {
-	FHE_PRESET_DENSE_8192 = 1,	/* N=8192,  log2 Q = 149 <= 218 */
-	FHE_PRESET_DENSE_16384 = 2,	/* N=16384, log2 Q = 149 <= 438 */
-	FHE_PRESET_DENSE_32768 = 3,	/* N=32768, log2 Q = 149 <= 881 */
+	FHE_PRESET_DENSE_8192 = 1,	/* N=8192,  log2 Q = 145 <= 218 */
+	FHE_PRESET_DENSE_16384 = 2,	/* N=16384, log2 Q = 145 <= 438 */
+	FHE_PRESET_DENSE_32768 = 3,	/* N=32768, log2 Q = 145 <= 881 */
 };
 #define FHE_DENSE_WEIGHT_SCALE 0x1p62
 

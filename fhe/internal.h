@@ -42,8 +42,8 @@ struct fhe_params {
 
 struct fhe_secret_key {
 	struct fhe_params *params;
-	uint8_t *seed;		/* secmem, FHE_SEED_SIZE */
-	uint64_t *s;		/* secmem, nprimes * N, NTT form */
+	uint8_t *seed;		/* secmem block: FHE_SEED_SIZE, then s at +64 */
+	uint64_t *s;		/* nprimes * N, NTT form, inside that block */
 };
 
 struct fhe_public_key {
@@ -51,6 +51,18 @@ struct fhe_public_key {
 	uint8_t seed_a[FHE_SEED_SIZE];	/* pk1 = a expands from it */
 	uint64_t *p0, *p1;	/* nprimes * N, NTT form */
 };
+
+/*
+ * Constant-time checking (tests/fhe/ct_test): values derived from the secret
+ * that are public by design (the public key's seed) are declassified for
+ * valgrind memcheck. Outside valgrind this is a few no-op instructions.
+ */
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define ct_declassify(p, len) VALGRIND_MAKE_MEM_DEFINED(p, len)
+#else
+#define ct_declassify(p, len) ((void)(p), (void)(len))
+#endif
 
 /* ---- modular arithmetic ---- */
 static inline uint64_t shoup64(uint64_t w, uint64_t q)
@@ -71,9 +83,12 @@ static inline uint64_t mul_shoup_lazy(uint64_t x, uint64_t w, uint64_t ws, uint6
 	return x * w - qt * q;
 }
 
+/* x - q if x >= q (x < 2q < 2^63), with no branch for the compiler to make */
 static inline uint64_t csub(uint64_t x, uint64_t q)
 {
-	return x >= q ? x - q : x;	/* compiles to cmov */
+	uint64_t d = x - q;
+
+	return d + (q & (0 - (d >> 63)));
 }
 
 static inline uint64_t mulmod_slow(uint64_t a, uint64_t b, uint64_t q)

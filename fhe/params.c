@@ -256,7 +256,7 @@ int fhe_params_new(unsigned log_n, unsigned nprimes, const unsigned *bits,
 
 int fhe_params_preset(enum fhe_preset preset, struct fhe_params **ret)
 {
-	static const unsigned dense_bits[] = { 50, 50, 49 };
+	static const unsigned dense_bits[] = { 50, 50, 45 };
 	unsigned log_n;
 	struct fhe_params *p;
 	int r;

@@ -82,6 +82,12 @@ static int load_admin(struct kbs_admin *a, const json_t *o, char *err, size_t er
 	return 0;
 }
 
+static int bad(const char *path, const struct vjson_err *e, char *err, size_t err_len)
+{
+	snprintf(err, err_len, "'%s': %s", path, e->msg[0] ? e->msg : "expected a JSON object");
+	return -EINVAL;
+}
+
 int kbs_config_load(const char *path, struct kbs_config *c, char *err, size_t err_len)
 {
 	static const char *const keys[] = { "listen", "insecure_http", "tls", "state_dir",
@@ -91,7 +97,8 @@ int kbs_config_load(const char *path, struct kbs_config *c, char *err, size_t er
 	static const char *const tls_keys[] = { "certificate", "private_key", NULL };
 	static const char *const tok_keys[] = { "signer_key", "cert_chain", "lifetime", NULL };
 	_cleanup_free_ char *text = NULL;
-	json_t *o = NULL, *tls = NULL, *tok = NULL, *adm = NULL;
+	_cleanup_(json_decrefp) json_t *o = NULL;
+	json_t *tls = NULL, *tok = NULL, *adm = NULL;
 	struct vjson_err e = { "" };
 	int64_t n;
 	size_t len;
@@ -114,7 +121,6 @@ int kbs_config_load(const char *path, struct kbs_config *c, char *err, size_t er
 		snprintf(err, err_len, "Failed to read '%s': %s", path, strerror(-r));
 		return r;
 	}
-	r = -EINVAL;
 	if (vjson_parse(text, len, KBS_CONFIG_MAX, 8, &o, &e) < 0 || !json_is_object(o) ||
 	    vjson_check_keys(o, "", keys, &e) < 0 ||
 	    set_str(&c->listen, o, "", "listen", &e) < 0 ||
@@ -126,37 +132,31 @@ int kbs_config_load(const char *path, struct kbs_config *c, char *err, size_t er
 	    vjson_get_object_opt(o, "", "tls", &tls, &e) < 0 ||
 	    vjson_get_object_opt(o, "", "token", &tok, &e) < 0 ||
 	    vjson_get_object_opt(o, "", "admin", &adm, &e) < 0)
-		goto bad;
+		return bad(path, &e, err, err_len);
 	n = c->threads;
 	if (vjson_get_int_opt(o, "", "threads", 0, 256, &n, &e) < 0)
-		goto bad;
+		return bad(path, &e, err, err_len);
 	c->threads = (unsigned int)n;
 	n = (int64_t)c->max_sessions;
 	if (vjson_get_int_opt(o, "", "max_sessions", 1, 10000000, &n, &e) < 0)
-		goto bad;
+		return bad(path, &e, err, err_len);
 	c->max_sessions = (size_t)n;
 	n = (int64_t)c->max_connections;
 	if (vjson_get_int_opt(o, "", "max_connections", 1, 65536, &n, &e) < 0)
-		goto bad;
+		return bad(path, &e, err, err_len);
 	c->max_connections = (size_t)n;
 	if (tls && (vjson_check_keys(tls, "tls", tls_keys, &e) < 0 ||
 		    set_str(&c->tls_cert, tls, "tls", "certificate", &e) < 0 ||
 		    set_str(&c->tls_key, tls, "tls", "private_key", &e) < 0))
-		goto bad;
+		return bad(path, &e, err, err_len);
 	if (tok && (vjson_check_keys(tok, "token", tok_keys, &e) < 0 ||
 		    set_str(&c->token_key, tok, "token", "signer_key", &e) < 0 ||
 		    set_str(&c->token_chain, tok, "token", "cert_chain", &e) < 0 ||
 		    vjson_get_int_opt(tok, "token", "lifetime", 1, 86400, &c->token_lifetime, &e) < 0))
-		goto bad;
-	if (adm && load_admin(&c->admin, adm, err, err_len) < 0)
-		goto out;
-	r = 0;
-	goto out;
-bad:
-	snprintf(err, err_len, "'%s': %s", path, e.msg[0] ? e.msg : "expected a JSON object");
-out:
-	json_decref(o);
-	return r;
+		return bad(path, &e, err, err_len);
+	if (adm && (r = load_admin(&c->admin, adm, err, err_len)) < 0)
+		return r;
+	return 0;
 }
 
 void kbs_config_done(struct kbs_config *c)

@@ -706,10 +706,10 @@ static int load_policy(struct kbs_server *s, enum kbs_policy_kind kind)
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
-		return log_err("Failed to read '%s': %s", path, strerror(-r));
+		return log_err("Failed to read '%s': %s", path, strerror(-r)), r;
 	r = kbs_policy_parse(text, len, kind, &p, err, sizeof(err));
 	if (r < 0)
-		return log_err("Failed to load policy '%s': %s", path, err);
+		return log_err("Failed to load policy '%s': %s", path, err), r;
 	if (kind == KBS_POLICY_RESOURCE) {
 		s->resource_policy = p;
 		s->resource_policy_text = TAKE_PTR(text);
@@ -731,10 +731,10 @@ static int load_tls(struct kbs_server *s)
 
 	r = fd_read_file(s->cfg->tls_cert, 1 << 20, &s->tls_cert_pem, &len);
 	if (r < 0)
-		return log_err("Failed to read certificate '%s': %s", s->cfg->tls_cert, strerror(-r));
+		return log_err("Failed to read certificate '%s': %s", s->cfg->tls_cert, strerror(-r)), r;
 	r = attest_key_load_pem(s->cfg->tls_key, &k);
 	if (r < 0)
-		return log_err("Failed to read private key '%s': %s", s->cfg->tls_key, strerror(-r));
+		return log_err("Failed to read private key '%s': %s", s->cfg->tls_key, strerror(-r)), r;
 	bio = BIO_new(BIO_s_secmem());
 	r = bio && PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL) > 0 ? 0 : -EIO;
 	EVP_PKEY_free(k);

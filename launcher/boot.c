@@ -211,6 +211,8 @@ int launcher_boot_move_root(char **argv)
 	if (chdir(NEWROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
 	    chdir("/") < 0)
 		return -errno;
+	/* Tells the re-executed veil-init (and its log) that the move happened. */
+	setenv("VEIL_MOVED_ROOT", "1", 1);
 	execv(argv[0], argv);
 	return -errno;
 }

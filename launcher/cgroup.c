@@ -176,6 +176,10 @@ int launcher_cgroup_leaf(const struct launcher_cgroups *cg, const char *name,
 				goto fail;
 		}
 	}
+	if (limits && cg->enforced)
+		log_info("container '%s': cgroup limits enforced (memory.max %lld, pids.max %lld, cpu quota %lld)",
+			 name, (long long)cfg->memory_limit, (long long)cfg->pids_limit,
+			 (long long)cfg->cpu_quota);
 	*ret_path = TAKE_PTR(path);
 	return 0;
 fail:

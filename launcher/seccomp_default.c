@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* veil's default container seccomp profile (see seccomp_default.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/keyctl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -161,8 +162,9 @@ static int add_rules(scmp_filter_ctx ctx)
 	return rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL);
 }
 
-int launcher_seccomp_default_build(void **ret_ctx)
+static int build(void **ret_ctx, bool service)
 {
+	static const char *const uring[] = { "io_uring_setup", "io_uring_enter", "io_uring_register" };
 	scmp_filter_ctx ctx;
 	int r;
 
@@ -176,12 +178,24 @@ int launcher_seccomp_default_build(void **ret_ctx)
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
 	if (r == 0)
 		r = add_rules(ctx);
+	for (size_t i = 0; service && r == 0 && i < ARRAY_SIZE(uring); i++)
+		r = rule(ctx, SCMP_ACT_ALLOW, uring[i], 0, NULL);
 	if (r < 0) {
 		seccomp_release(ctx);
 		return r;
 	}
 	*ret_ctx = ctx;
 	return 0;
+}
+
+int launcher_seccomp_default_build(void **ret_ctx)
+{
+	return build(ret_ctx, false);
+}
+
+int launcher_seccomp_service_build(void **ret_ctx)
+{
+	return build(ret_ctx, true);
 }
 
 int launcher_seccomp_digest(void *ctx, char hex[65])

@@ -25,6 +25,14 @@
 int launcher_seccomp_default_build(void **ret_ctx);
 
 /*
+ * The profile veil's own helper processes (veil-decryptd) install on
+ * themselves before reading the first untrusted byte: the default profile
+ * plus io_uring_setup/enter/register, which the service's event loop needs
+ * (io_uring's file opens still meet the BPF LSM).
+ */
+int launcher_seccomp_service_build(void **ret_ctx);
+
+/*
  * SHA-256 of the exported BPF program of ctx, as 64 hex digits + NUL: what
  * veil measures as the seccomp part of the policy digest.
  */

@@ -64,7 +64,7 @@ static int make_token(const struct opts *o, char **ret)
 
 	r = attest_key_load_pem(o->key, &k);
 	if (r < 0)
-		return log_err("Failed to load admin key '%s': %s", o->key, strerror(-r));
+		return log_err("Failed to load admin key '%s': %s", o->key, strerror(-r)), r;
 	if (!EVP_PKEY_is_a(k, "ED25519")) {
 		EVP_PKEY_free(k);
 		return log_err("Admin key '%s' is not Ed25519", o->key), -EINVAL;
@@ -92,7 +92,7 @@ static int get_token(const struct opts *o, char **ret)
 		return log_err("Give --key ADMIN-KEY or --token-file FILE"), -EINVAL;
 	r = fd_read_file(o->token_file, 64 << 10, ret, &len);
 	if (r < 0)
-		return log_err("Failed to read '%s': %s", o->token_file, strerror(-r));
+		return log_err("Failed to read '%s': %s", o->token_file, strerror(-r)), r;
 	while (len && ((*ret)[len - 1] == '\n' || (*ret)[len - 1] == '\r'))
 		(*ret)[--len] = 0;
 	return 0;
@@ -183,7 +183,7 @@ static int read_input(const char *file, struct wipe_buf *ret)
 	else
 		r = fd_read_file(file, KBS_RESOURCE_MAX, &p, &ret->len);
 	if (r < 0)
-		return log_err("Failed to read '%s': %s", file, strerror(-r));
+		return log_err("Failed to read '%s': %s", file, strerror(-r)), r;
 	ret->p = p;
 	return 0;
 }
@@ -200,7 +200,7 @@ static int check_policy(const char *file, bool attestation, struct wipe_buf *tex
 	r = kbs_policy_parse(text->p, text->len, attestation ? KBS_POLICY_APPRAISAL : KBS_POLICY_RESOURCE,
 			     &p, err, sizeof(err));
 	if (r < 0)
-		return log_err("Policy '%s' is not valid: %s", file, err);
+		return log_err("Policy '%s' is not valid: %s", file, err), -EINVAL;
 	kbs_policy_free(p);
 	return 0;
 }
@@ -221,7 +221,7 @@ static int keygen(const struct opts *o)
 	r = attest_key_save_pem(o->priv, k);
 	if (r < 0) {
 		EVP_PKEY_free(k);
-		return log_err("Failed to write '%s': %s", o->priv, strerror(-r));
+		return log_err("Failed to write '%s': %s", o->priv, strerror(-r)), r;
 	}
 	bio = BIO_new(BIO_s_mem());
 	r = bio && PEM_write_bio_PUBKEY(bio, k) > 0 ? 0 : -EIO;
@@ -232,7 +232,7 @@ static int keygen(const struct opts *o)
 	BIO_free(bio);
 	EVP_PKEY_free(k);
 	if (r < 0)
-		return log_err("Failed to write '%s': %s", o->pub, strerror(-r));
+		return log_err("Failed to write '%s': %s", o->pub, strerror(-r)), r;
 	return 0;
 }
 

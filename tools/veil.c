@@ -16,8 +16,14 @@ static const struct veil_cmd cmds[] = {
 	/* launcher/ */
 	{ "measure", tool_measure, "a bundle's digest, or the PCR 23 value of a manifest" },
 
+	/* images */
+	{ "image", tool_image, "build, list, inspect, measure and unpack OCI image layouts" },
+
 	/* fhe/ */
 	{ "train", tool_train, "train the demo's Fashion-MNIST MLP (deterministic)" },
+	{ "seal", tool_seal, "encrypt a model's last dense layer (CKKS) + manifest" },
+	{ "infer", tool_infer, "run a sealed model; outputs to veil-decryptd or files" },
+	{ "decrypt", tool_decrypt, "have veil-decryptd open output ciphertexts" },
 	{ "keygen", tool_keygen, "generate a CKKS key pair (secret 0600, public)" },
 
 	/* kbs/, attest/ */

@@ -15,10 +15,15 @@ struct veil_cmd {
 
 /* initrd/ */
 int tool_mkinitrd(int argc, char **argv);
+/* images */
+int tool_image(int argc, char **argv);
 /* fhe/ */
 int tool_train(int argc, char **argv);
 /* kbs/ */
 int tool_kbs_admin(int argc, char **argv);
+int tool_seal(int argc, char **argv);
+int tool_infer(int argc, char **argv);
+int tool_decrypt(int argc, char **argv);
 
 /* fhe/ core */
 int tool_keygen(int argc, char **argv);

@@ -190,6 +190,15 @@ static void op_decrypt_resc(void *c)
 	struct ctx *x = c;
 	struct fhe_plaintext *pt;
 
+	fhe_decrypt_unflooded(x->sk, x->ctr, &pt);
+	fhe_plaintext_free(pt);
+}
+
+static void op_decrypt_flood_all(void *c)
+{
+	struct ctx *x = c;
+	struct fhe_plaintext *pt;
+
 	fhe_decrypt(x->sk, x->ctr, NULL, &pt);
 	fhe_plaintext_free(pt);
 }
@@ -250,7 +259,7 @@ static int run(unsigned log_n)
 	for (int i = 0; i < 10; i++)
 		b[i] = sin(i) / 2;
 	for (int i = 0; i < 256; i++)
-		x.h[i] = (i % 17) / 17.0;
+		x.h[i] = ((i % 17) + 1) / 18.0;
 	memset(x.seed, 7, sizeof(x.seed));
 	fhe_keygen(x.p, x.seed, &x.sk);
 	fhe_public_key_new(x.sk, &x.pk);
@@ -287,12 +296,27 @@ static int run(unsigned log_n)
 	bench("ct_copy", n, op_copy, &x);
 	bench("rescale_incl_copy", n, op_rescale, &x);
 	bench("decrypt_top_unflooded", n, op_decrypt_top, &x);
-	bench("decrypt_rescaled_flooded", n, op_decrypt_resc, &x);
+	bench("decrypt_after_rescale", n, op_decrypt_resc, &x);
+	bench("decrypt_flood_every_coeff", n, op_decrypt_flood_all, &x);
 	bench("decode_vector", n, op_decode_slots, &x);
 	op_dense_user(&x);
 	bench("dense10x256_user", n, op_dense_user, &x);
 	bench("dense10x256_keyholder", n, op_dense_keyholder, &x);
 	bench("dense10x256_total", n, op_dense_total, &x);
+	{
+		uint8_t *buf;
+		size_t len, total = 0;
+
+		for (unsigned i = 0; i < x.dense->row_blocks * x.dense->col_blocks; i++) {
+			fhe_ciphertext_serialize(x.dense->ct[i], &buf, &len);
+			total += len;
+			free(buf);
+		}
+		printf("sealed_layer_bytes\t%u\t%zu\t%zu\t1\n", n, total, total);
+		fhe_ciphertext_serialize(dense_out[0], &buf, &len);
+		printf("output_ct_bytes\t%u\t%zu\t%zu\t1\n", n, len, len);
+		free(buf);
+	}
 	return 0;
 }
 

@@ -261,3 +261,23 @@ TEST(alg_sizes)
 	EXPECT_EQ(48, eventlog_alg_size(EVENTLOG_ALG_SHA384));
 	EXPECT_EQ(0, eventlog_alg_size(0x0005));
 }
+
+TEST(finds_the_spec_id_header_of_firmware_logs_only)
+{
+	uint8_t *rec;
+	size_t len;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ccels); i++) {
+		uint8_t *log = tu_read_vector(ccels[i], &len);
+
+		ASSERT_NONNULL(log);
+		EXPECT_EQ(legacy_header_len(log), eventlog_spec_header_len(log, len));
+		/* Cut inside the header: not a header. */
+		EXPECT_EQ(0, eventlog_spec_header_len(log, legacy_header_len(log) - 1));
+		free(log);
+	}
+	ASSERT_EQ(0, eventlog_aael_encode(23, EVENTLOG_ALG_SHA256, "d", "o", "c", &rec, &len));
+	EXPECT_EQ(0, eventlog_spec_header_len(rec, len));
+	EXPECT_EQ(0, eventlog_spec_header_len(NULL, 0));
+	free(rec);
+}

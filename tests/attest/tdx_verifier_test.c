@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The `tdx` verifier against Trustee's recorded quotes. Their REPORTDATA is
- * not a binding of ours, so tests that need a match write one into a copy:
- * the quote signature is not verified (no collateral), which is what the
- * claims say.
+ * not a binding of ours, so tests that need a match write one into a copy,
+ * which breaks the quote's signature: the claims say so. The signature chain
+ * of the untouched quotes is tested on its own.
  */
 #include "tests/harness.h"
 
 #include <openssl/evp.h>
 
 #include "attest/eventlog.h"
+#include "attest/tdx.h"
 #include "attest/verifier.h"
 #include "lib/base64.h"
 #include "lib/cleanup.h"
@@ -82,8 +83,10 @@ TEST(parses_quote_v4_into_trustees_claims)
 			       json_object_get(claims, "td_attributes")));
 	EXPECT_STREQ(json_string_value(json_object_get(want, "init_data")),
 		     json_string_value(json_object_get(claims, "init_data")));
-	/* Without collateral nothing vouches for the quote, and the claims say so. */
+	/* The changed REPORTDATA breaks the signature, and without collateral no TCB is known. */
 	EXPECT_TRUE(json_is_false(json_object_get(claims, "signature_verified")));
+	EXPECT_STREQ("quote signature does not verify with its attestation key",
+		     json_string_value(json_object_get(claims, "signature_error")));
 	EXPECT_STREQ("Unverified", json_string_value(json_object_get(claims, "tcb_status")));
 	json_decref(claims);
 	json_decref(ev);
@@ -198,10 +201,17 @@ TEST(replays_the_event_log_against_the_rtmrs)
 	EXPECT_EQ(-EKEYREJECTED, verify(ev, binding, &claims, err));
 	EXPECT_STREQ("tdx evidence: replaying the event log does not give RTMR3", err);
 	json_decref(ev);
-	/* The recorded RTMR0 is not empty: a log without its firmware events fails there. */
-	q = tu_read_vector("tdx/trustee-tdx_quote_4.dat", &n);
-	memcpy(q + BODY + REPORT_DATA, binding, ATTEST_BINDING_LEN);
-	memset(q + BODY + REPORT_DATA + ATTEST_BINDING_LEN, 0, 16);
+	/* Records for RTMR0 (CC-MR 1) must replay to it too; the recorded RTMR0 is not this. */
+	q[BODY + RTMR0 + 3 * 48] ^= 1;
+	{
+		uint8_t *rec;
+		size_t len;
+
+		ASSERT_EQ(0, eventlog_aael_encode(1, EVENTLOG_ALG_SHA384, "fw", "boot", "x", &rec, &len));
+		memcpy(log + loglen, rec, len);
+		loglen += len;
+		free(rec);
+	}
 	ev = evidence(q, n, log, loglen);
 	EXPECT_EQ(-EKEYREJECTED, verify(ev, binding, &claims, err));
 	EXPECT_STREQ("tdx evidence: replaying the event log does not give RTMR0", err);
@@ -256,5 +266,73 @@ TEST(rejects_malformed_quotes_with_a_reason)
 		EXPECT_EQ(-EBADMSG, verify(ev, binding, &claims, err));
 		json_decref(ev);
 	}
+	free(q);
+}
+
+/* Where the signed part ends and the signature data starts, for v4 and v5 quotes. */
+static size_t signed_len(const uint8_t *q)
+{
+	return q[0] == 4 ? 632 : 54 + ((size_t)q[50] | (size_t)q[51] << 8);
+}
+
+static size_t sig_data_len(const uint8_t *q)
+{
+	const uint8_t *p = q + signed_len(q);
+
+	return (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+}
+
+TEST(signature_chains_of_the_recorded_quotes_verify_to_intels_root)
+{
+	static const char *const names[] = { "tdx/trustee-tdx_quote_4.dat", "tdx/trustee-tdx_quote_5.dat",
+					     "tdx/trustee-tdx_quote_6.dat" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		size_t n, sl;
+		uint8_t *q = tu_read_vector(names[i], &n);
+		char msg[200] = "";
+
+		ASSERT_NONNULL(q);
+		sl = signed_len(q);
+		EXPECT_EQ(0, attest_tdx_quote_signature(q, sl, q + sl + 4, sig_data_len(q), msg, sizeof(msg)));
+		if (msg[0])
+			TH_LOG("%s: %s", names[i], msg);
+		free(q);
+	}
+}
+
+TEST_TIMEOUT(rejects_sampled_single_bit_changes_of_quote_signature_and_certificates, 120)
+{
+	size_t n, sl, sdl, tried = 0;
+	uint8_t *q = tu_read_vector("tdx/trustee-tdx_quote_4.dat", &n);
+
+	ASSERT_NONNULL(q);
+	sl = signed_len(q);
+	sdl = sig_data_len(q);
+	for (size_t bit = 0; bit < (sl + 4 + sdl) * 8; bit += 29) {
+		size_t byte = bit / 8;
+		uint8_t *p = q + byte;
+		char msg[200];
+		int r;
+
+		if (byte >= sl && byte < sl + 4)
+			continue;	/* the length field: checked by the parser, not signed */
+		/* Inside the PEM chain flip only base64 characters whose every bit counts. */
+		if (byte > sl + 4 + 134 + 384 + 64 + 2 + 32 + 6) {
+			bool b64 = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9');
+
+			if (!b64 || p[1] == '=' || p[1] == '\n' || p[2] == '=')
+				continue;
+			bit = byte * 8;	/* bit 0: the character stays in the alphabet or leaves it */
+		}
+		q[byte] ^= 1u << (bit % 8);
+		r = attest_tdx_quote_signature(q, sl, q + sl + 4, sdl, msg, sizeof(msg));
+		if (r == 0)
+			TH_LOG("byte %zu bit %zu accepted", byte, bit % 8);
+		EXPECT_NE(0, r);
+		q[byte] ^= 1u << (bit % 8);
+		tried++;
+	}
+	TH_LOG("%zu single-bit changes tried", tried);
 	free(q);
 }

@@ -14,7 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fhe/seal.h"
 #include "lib/fd.h"
+#include "lib/secmem.h"
 #include "lib/frame.h"
 #include "tests/harness.h"
 
@@ -27,18 +29,83 @@ const char *dd_my_cgroup(void)
 	return cg;
 }
 
-static void subst(char *out, size_t cap, const char *fmt, const char *sock)
+static void subst(char *out, size_t cap, const char *fmt, const char *sock, const char *dir)
 {
-	const char *p = strstr(fmt, "@SOCK@");
+	size_t o = 0;
 
-	if (!p) {
-		snprintf(out, cap, "%s", fmt);
-		return;
+	while (*fmt && o + 1 < cap) {
+		if (strncmp(fmt, "@SOCK@", 6) == 0 || strncmp(fmt, "@DIR@", 5) == 0) {
+			const char *v = fmt[1] == 'S' ? sock : dir;
+
+			o += (size_t)snprintf(out + o, cap - o, "%s", v);
+			fmt += fmt[1] == 'S' ? 6 : 5;
+		} else {
+			out[o++] = *fmt++;
+		}
 	}
-	snprintf(out, cap, "%.*s%s%s", (int)(p - fmt), fmt, sock, p + 6);
+	out[o < cap ? o : cap - 1] = '\0';
 }
 
-void dd_start(struct dd *d, const char *config_fmt, const char *const *keys)
+void dd_make_model(const char *dir, const char *name, struct dd_model *m)
+{
+	const unsigned int dims[] = { 6, 5, 3 };
+	const char *names[] = { "fc1", "fc2" };
+	struct fhe_params *p;
+	struct fhe_secret_key *sk;
+	struct fhe_public_key *pk;
+	struct fhe_sealed *s;
+	struct fhe_mlp *mlp;
+	struct vjson_err e;
+	char path[256], man[300];
+	float scratch[18], x[6], y[3];
+
+	memset(m, 0, sizeof(*m));
+	if (fhe_params_preset(FHE_PRESET_DENSE_8192, &p) < 0 || fhe_keygen_random(p, &sk) < 0 ||
+	    fhe_public_key_new(sk, &pk) < 0 || fhe_secret_key_serialize(sk, &m->sk, &m->sk_len) < 0)
+		harness_fail(__FILE__, __LINE__, true, "keygen: %s", fhe_last_error());
+	if (fhe_mlp_new(dims, 3, names, &mlp) < 0)
+		harness_fail(__FILE__, __LINE__, true, "fhe_mlp_new");
+	for (unsigned int i = 0; i < 30; i++)
+		mlp->layers[0].wt[i] = (float)((int)(i * 7 % 11) - 5) / 4.0f;
+	for (unsigned int i = 0; i < 15; i++)
+		mlp->layers[2].wt[i] = (float)((int)(i * 5 % 9) - 4) / 3.0f;
+	mlp->layers[2].b[1] = 0.5f;
+	snprintf(path, sizeof(path), "%s/%s.sealed", dir, name);
+	snprintf(man, sizeof(man), "%s.manifest.json", path);
+	if (fhe_seal_model(mlp, "fc2", pk, "kbs:///test/fhe/m", path, man, NULL, NULL, &e) < 0 ||
+	    fhe_sealed_load(path, &s, &e) < 0)
+		harness_fail(__FILE__, __LINE__, true, "seal: %s", e.msg);
+	m->n = 16;
+	m->bound = fhe_flood_bound(NULL, s->out_scale);
+	for (unsigned int i = 0; i < m->n; i++) {
+		struct fhe_ciphertext **cts;
+		unsigned int n;
+
+		for (unsigned int k = 0; k < 6; k++)
+			x[k] = (float)((int)((i + 1) * (k + 3) % 7) - 3) / 2.0f;
+		fhe_mlp_predict(mlp, x, y, scratch);
+		for (unsigned int k = 0; k < 3; k++)
+			m->exp[i * 3 + k] = y[k];
+		if (fhe_sealed_infer(s, x, scratch, &cts, &n) < 0 || n != 1 ||
+		    fhe_ciphertext_serialize(cts[0], &m->ct[i], &m->ct_len[i]) < 0)
+			harness_fail(__FILE__, __LINE__, true, "infer: %s", fhe_last_error());
+		fhe_ciphertexts_free(cts, n);
+	}
+	fhe_sealed_free(s);
+	fhe_mlp_free(mlp);
+	fhe_public_key_free(pk);
+	fhe_secret_key_free(sk);
+	fhe_params_free(p);
+}
+
+void dd_model_done(struct dd_model *m)
+{
+	secmem_free(m->sk);
+	for (unsigned int i = 0; i < m->n; i++)
+		free(m->ct[i]);
+}
+
+void dd_start(struct dd *d, const char *config_fmt, const struct dd_key *keys, size_t n_keys)
 {
 	char bin[4200], text[65536];
 	FILE *f;
@@ -50,12 +117,11 @@ void dd_start(struct dd *d, const char *config_fmt, const char *const *keys)
 		if (f)
 			fclose(f);
 	}
-	snprintf(d->dir, sizeof(d->dir), "/tmp/veil-dd-XXXXXX");
-	if (!mkdtemp(d->dir))
-		harness_fail(__FILE__, __LINE__, true, "mkdtemp: %m");
+	if (!d->dir[0])
+		dd_mkdir(d);
 	snprintf(d->sock, sizeof(d->sock), "%s/dd.sock", d->dir);
 	snprintf(d->cfg, sizeof(d->cfg), "%s/config.json", d->dir);
-	subst(text, sizeof(text), config_fmt, d->sock);
+	subst(text, sizeof(text), config_fmt, d->sock, d->dir);
 	f = fopen(d->cfg, "w");
 	fputs(text, f);
 	fclose(f);
@@ -64,9 +130,10 @@ void dd_start(struct dd *d, const char *config_fmt, const char *const *keys)
 	/* a session keyring of our own, inherited by the service */
 	if (keyctl_join_session_keyring(NULL) < 0)
 		SKIP("cannot create a session keyring: %m");
-	for (; keys && keys[0]; keys += 2)
-		if (add_key("user", keys[0], keys[1], strlen(keys[1]), KEY_SPEC_SESSION_KEYRING) < 0)
-			harness_fail(__FILE__, __LINE__, true, "add_key '%s': %m", keys[0]);
+	for (size_t i = 0; i < n_keys; i++)
+		if (add_key("user", keys[i].desc, keys[i].data, keys[i].len,
+			    KEY_SPEC_SESSION_KEYRING) < 0)
+			harness_fail(__FILE__, __LINE__, true, "add_key '%s': %m", keys[i].desc);
 
 	d->pid = fork();
 	if (d->pid == 0) {
@@ -94,6 +161,13 @@ void dd_start(struct dd *d, const char *config_fmt, const char *const *keys)
 		usleep(10000);
 	}
 	harness_fail(__FILE__, __LINE__, true, "veil-decryptd did not listen on '%s'", d->sock);
+}
+
+void dd_mkdir(struct dd *d)
+{
+	snprintf(d->dir, sizeof(d->dir), "/tmp/veil-dd-XXXXXX");
+	if (!mkdtemp(d->dir))
+		harness_fail(__FILE__, __LINE__, true, "mkdtemp: %m");
 }
 
 void dd_stop(struct dd *d)

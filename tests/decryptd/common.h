@@ -15,13 +15,39 @@ struct dd {
 	char cfg[128];
 };
 
+struct dd_key {
+	const char *desc;
+	const void *data;
+	size_t len;
+};
+
 /*
  * Starts veil-decryptd from the build tree in a fresh session keyring holding
- * the given keys (desc/value pairs, NULL-terminated), with the config text
- * (its "socket" is filled in: write "@SOCK@" where it goes). Waits until the
+ * the given keys (n of them), with the config text ("@SOCK@" and "@DIR@" are
+ * replaced by the socket path and the test directory). Waits until the
  * socket answers. SKIPs when io_uring is unavailable.
  */
-void dd_start(struct dd *d, const char *config_fmt, const char *const *keys);
+void dd_start(struct dd *d, const char *config_fmt, const struct dd_key *keys, size_t n);
+
+/*
+ * A small sealed model for the service: 6 -> 5 -> 3 with a fresh key pair,
+ * written to DIR/NAME.sealed; the serialized secret key is returned
+ * (malloc'd copy). Also fills the plaintext model and outputs of `n_inputs`
+ * fixed inputs: exp[i*3 + k], and their output ciphertexts in vct[i].
+ */
+struct dd_model {
+	uint8_t *sk;
+	size_t sk_len;
+	unsigned int n;
+	double exp[16 * 3];
+	uint8_t *ct[16];
+	size_t ct_len[16];
+	double bound;		/* documented flooding bound */
+};
+void dd_make_model(const char *dir, const char *name, struct dd_model *m);
+void dd_model_done(struct dd_model *m);
+/* The test directory (dd_start makes one if this was not called). */
+void dd_mkdir(struct dd *d);
 /* SIGTERM; the service must exit 0 (a seccomp kill would show here). */
 void dd_stop(struct dd *d);
 /* Our own cgroup v2 path (for the config's "containers"). */

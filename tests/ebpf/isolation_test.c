@@ -231,8 +231,9 @@ static void on_denial(const struct ebpf_denial *d, const char *name, void *userd
 	struct seen *s = userdata;
 
 	s->n++;
+	/* the attacker is this very program, re-executed */
 	if (d->hook == EBPF_HOOK_BPF && name && strcmp(name, "ctr") == 0 &&
-	    strcmp(d->comm, "attack") == 0)
+	    strncmp(d->comm, program_invocation_short_name, sizeof(d->comm) - 1) == 0)
 		s->bpf_from_ctr = true;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "fhe/mlp.h"
+#include "fhe/seal.h"
 #include "fhe/safetensors.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
@@ -36,5 +37,14 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	if (fhe_mlp_from_st(st, &m, &e) == 0)
 		fhe_mlp_free(m);
 	fhe_st_free(st);
+	/* the sealed-model loader over the same bytes (it takes its own copy) */
+	buf = malloc(size ? size : 1);
+	if (buf) {
+		struct fhe_sealed *sealed = NULL;
+
+		memcpy(buf, data, size);
+		if (fhe_sealed_parse(buf, size, &sealed, &e) == 0)
+			fhe_sealed_free(sealed);
+	}
 	return 0;
 }

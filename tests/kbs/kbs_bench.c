@@ -11,7 +11,10 @@
  *                   connection as a booting pod makes it;
  *                   echo: the same three requests against a bare
  *                   libmicrohttpd TLS server started here (KBS_BENCH_CERT,
- *                   KBS_BENCH_KEY), the floor any KBS on this stack pays.
+ *                   KBS_BENCH_KEY), the floor any KBS on this stack pays;
+ *                   tpm: RCAR with TPM evidence from a private swtpm, whose AK
+ *                   is written to KBS_BENCH_TRUST_DIR/tpm/ak/ first (one TPM:
+ *                   quotes are serialized, as on a real machine).
  *
  * Prints "RESULT mode=.. clients=.. handshakes=.. seconds=.. p50_ms=.. p99_ms=..".
  */
@@ -23,15 +26,22 @@
 
 #include <microhttpd.h>
 
+#include "attest/binding.h"
+#include "attest/evidence.h"
 #include "attest/jwk.h"
+#include "lib/base64.h"
 #include "lib/fd.h"
 #include "lib/secmem.h"
 #include "tests/kbs/kbs_client.h"
+#include "tests/swtpm.h"
+
+static struct attest_evidence_opts tpm_opts;
+static pthread_mutex_t tpm_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct worker {
 	pthread_t t;
 	const char *url, *cacert;
-	bool echo;
+	bool echo, tpm;
 	double deadline;
 	double *lat;
 	size_t n, cap;
@@ -83,6 +93,48 @@ static int one_rcar(struct kc *c)
 	return r;
 }
 
+static int one_tpm(struct kc *c)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	uint8_t b[ATTEST_BINDING_LEN], *pt = NULL;
+	char *nonce = NULL, *body = NULL, err[256];
+	json_t *jwk = NULL, *ev = NULL, *o;
+	struct kc_resp r = { 0 };
+	size_t n;
+	int rc = -1;
+
+	if (!k || kc_auth(c, "tpm", &nonce) < 0)
+		goto out;
+	jwk = attest_jwk_from_key(k, NULL);
+	if (!jwk || attest_binding(nonce, jwk, "", b) < 0)
+		goto out;
+	pthread_mutex_lock(&tpm_lock);
+	rc = attest_evidence_collect("tpm", b, &tpm_opts, &ev, err, sizeof(err));
+	pthread_mutex_unlock(&tpm_lock);
+	if (rc < 0)
+		goto out;
+	rc = -1;
+	o = json_pack("{s:{s:s, s:O}, s:{s:O, s:s}}", "runtime-data", "nonce", nonce, "tee-pubkey", jwk,
+		      "tee-evidence", "primary_evidence", ev, "additional_evidence", "");
+	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!body || kc_request(c, "POST", "/kbs/v0/attest", NULL, body, strlen(body), NULL, &r) < 0 ||
+	    r.status != 200)
+		goto out;
+	if (kc_get_resource(c, "veil/keys/model", NULL, k, &pt, &n) == 0) {
+		secmem_free(pt);
+		rc = 0;
+	}
+out:
+	kc_resp_done(&r);
+	free(body);
+	free(nonce);
+	json_decref(jwk);
+	json_decref(ev);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
 static void *run(void *arg)
 {
 	struct worker *w = arg;
@@ -96,7 +148,7 @@ static void *run(void *arg)
 		if (kc_init(&c, w->url, w->cacert) < 0)
 			break;
 		curl_easy_setopt(c.h, CURLOPT_SSL_SESSIONID_CACHE, 0L);
-		r = w->echo ? one_echo(&c) : one_rcar(&c);
+		r = w->echo ? one_echo(&c) : w->tpm ? one_tpm(&c) : one_rcar(&c);
 		kc_done(&c);
 		if (r < 0) {
 			w->errors++;
@@ -148,7 +200,8 @@ TEST_TIMEOUT(run_benchmark, 900)
 	const char *url = getenv("KBS_BENCH_URL"), *mode = getenv("KBS_BENCH_MODE");
 	int clients = atoi(getenv("KBS_BENCH_CLIENTS") ? getenv("KBS_BENCH_CLIENTS") : "1");
 	double secs = atof(getenv("KBS_BENCH_SECONDS") ? getenv("KBS_BENCH_SECONDS") : "5");
-	bool is_echo = mode && strcmp(mode, "echo") == 0;
+	bool is_echo = mode && strcmp(mode, "echo") == 0, is_tpm = mode && strcmp(mode, "tpm") == 0;
+	struct test_swtpm tpm = { 0 };
 	struct MHD_Daemon *d = NULL;
 	struct worker *w;
 	char echo_url[64];
@@ -174,13 +227,34 @@ TEST_TIMEOUT(run_benchmark, 900)
 		snprintf(echo_url, sizeof(echo_url), "https://127.0.0.1:%u", info->port);
 		url = echo_url;
 	}
+	if (is_tpm) {
+		uint8_t zero[ATTEST_BINDING_LEN] = { 0 }, *ak;
+		const char *trust = getenv("KBS_BENCH_TRUST_DIR"), *spki;
+		char path[512], err[256];
+		json_t *ev;
+		size_t n;
+		int r = test_swtpm_start(&tpm);
+
+		if (r == -ENOENT)
+			SKIP("swtpm is not installed");
+		ASSERT_EQ(0, r);
+		ASSERT_NONNULL(trust);
+		tpm_opts.tpm_tcti = tpm.tcti;
+		ASSERT_EQ(0, attest_evidence_collect("tpm", zero, &tpm_opts, &ev, err, sizeof(err)));
+		spki = json_string_value(json_object_get(ev, "ak_public"));
+		ASSERT_EQ(0, b64_decode(spki, strlen(spki), &ak, &n));
+		snprintf(path, sizeof(path), "%s/tpm/ak/bench.der", trust);
+		ASSERT_EQ(0, fd_write_file_atomic(path, ak, n, 0644));
+		free(ak);
+		json_decref(ev);
+	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	w = calloc((size_t)clients, sizeof(*w));
 	ASSERT_NONNULL(w);
 	t0 = now();
 	for (int i = 0; i < clients; i++) {
 		w[i] = (struct worker){ .url = url, .cacert = getenv("KBS_BENCH_CACERT"),
-					.echo = is_echo, .deadline = t0 + secs };
+					.echo = is_echo, .tpm = is_tpm, .deadline = t0 + secs };
 		ASSERT_EQ(0, pthread_create(&w[i].t, NULL, run, &w[i]));
 	}
 	for (int i = 0; i < clients; i++) {
@@ -197,10 +271,12 @@ TEST_TIMEOUT(run_benchmark, 900)
 	qsort(all, total, sizeof(*all), cmp);
 	printf("RESULT mode=%s clients=%d handshakes=%zu errors=%zu seconds=%.3f p50_ms=%.2f p99_ms=%.2f "
 	       "latency_sum_s=%.3f\n",
-	       is_echo ? "echo" : "rcar", clients, total, errors, elapsed,
+	       is_echo ? "echo" : is_tpm ? "tpm" : "rcar", clients, total, errors, elapsed,
 	       total ? all[total / 2] * 1e3 : 0, total ? all[(size_t)((double)total * 0.99)] * 1e3 : 0,
 	       ({ double s = 0; for (size_t j = 0; j < total; j++) s += all[j]; s; }));
 	EXPECT_GT(total, 0);
 	if (d)
 		MHD_stop_daemon(d);
+	if (is_tpm)
+		test_swtpm_stop(&tpm);
 }

@@ -109,6 +109,16 @@ int kc_request(struct kc *c, const char *method, const char *path, const char *c
 		return -EIO;
 	}
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &ret->status);
+	if (getenv("KBS_CLIENT_TRACE")) {
+		double t_conn = 0, t_tls = 0, t_first = 0, t_total = 0;
+
+		curl_easy_getinfo(c->h, CURLINFO_CONNECT_TIME, &t_conn);
+		curl_easy_getinfo(c->h, CURLINFO_APPCONNECT_TIME, &t_tls);
+		curl_easy_getinfo(c->h, CURLINFO_STARTTRANSFER_TIME, &t_first);
+		curl_easy_getinfo(c->h, CURLINFO_TOTAL_TIME, &t_total);
+		fprintf(stderr, "trace %s %s: connect %.1f tls %.1f first-byte %.1f total %.1f ms\n", method,
+			path, t_conn * 1e3, t_tls * 1e3, t_first * 1e3, t_total * 1e3);
+	}
 	return 0;
 }
 

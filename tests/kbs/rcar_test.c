@@ -538,6 +538,11 @@ TEST_F(kbs, malformed_policy_is_rejected_at_upload_with_the_reason)
 	EXPECT_STREQ("ParsePolicyError", kc_error_type(&r, type, sizeof(type)));
 	EXPECT_NONNULL(strstr(r.body, "unknown operator 'greater'"));
 	kc_resp_done(&r);
+	/* veil kbs-admin checks before it uploads, and fails. */
+	char path[512];
+	snprintf(path, sizeof(path), "%s/bad.json", self->p.dir);
+	ASSERT_EQ(0, fd_write_file_atomic(path, bad, strlen(bad), 0600));
+	EXPECT_EQ(1, kbs_proc_admin(&self->p, "set-policy %s", path));
 	/* The policy in force is still the old one, readable by the admin. */
 	ASSERT_EQ(0, kc_request(&self->c, "GET", "/kbs/v0/resource-policy", NULL, NULL, 0,
 				self->p.admin_token, &r));

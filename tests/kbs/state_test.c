@@ -9,11 +9,13 @@
 #include "attest/jwk.h"
 #include "attest/jws.h"
 #include "kbs/admin.h"
+#include "kbs/config.h"
 #include "kbs/proto.h"
 #include "kbs/resource.h"
 #include "kbs/session.h"
 #include "kbs/token.h"
 #include "lib/cleanup.h"
+#include "lib/fd.h"
 
 TEST(sessions_are_copied_expire_and_the_store_has_a_cap)
 {
@@ -202,4 +204,71 @@ TEST(policy_uploads_take_unpadded_base64url_only)
 						   sizeof(err)));
 	EXPECT_EQ(-EINVAL, kbs_parse_policy_upload("{\"policy\":\"e+0\"}", 15, &text, &n, NULL, err,
 						   sizeof(err)));
+}
+
+TEST(token_header_carries_x5c_when_a_chain_is_configured)
+{
+	char dir[] = "/tmp/veil-kbs-x5c.XXXXXX", cmd[1024], key[128], crt[128], other[128], err[256];
+	struct kbs_token_signer s;
+	json_t *x5c;
+
+	if (access("/usr/bin/openssl", X_OK) != 0)
+		SKIP("openssl(1) is not installed (scripts/deps installs it)");
+	ASSERT_NONNULL(mkdtemp(dir));
+	snprintf(key, sizeof(key), "%s/token.key", dir);
+	snprintf(crt, sizeof(crt), "%s/token.crt", dir);
+	snprintf(other, sizeof(other), "%s/other.crt", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout %s -out %s "
+		 "-days 1 -subj /CN=veil-kbs-token >/dev/null 2>&1 && "
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null "
+		 "-out %s -days 1 -subj /CN=other >/dev/null 2>&1", key, crt, other);
+	ASSERT_EQ(0, system(cmd));
+	ASSERT_EQ(0, kbs_token_signer_init(&s, key, crt, err, sizeof(err)));
+	x5c = json_object_get(s.jwk, "x5c");
+	EXPECT_EQ(1, json_array_size(x5c));
+	EXPECT_STREQ("ES256", json_string_value(json_object_get(s.jwk, "alg")));
+	kbs_token_signer_done(&s);
+	/* A chain whose leaf is not the signer's key is refused. */
+	EXPECT_EQ(-EINVAL, kbs_token_signer_init(&s, key, other, err, sizeof(err)));
+	EXPECT_NONNULL(strstr(err, "not the signer's"));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	EXPECT_EQ(0, system(cmd));
+}
+
+TEST(config_file_errors_name_the_member)
+{
+	static const struct {
+		const char *json, *why;
+	} cases[] = {
+		{ "{\"listen\":\"127.0.0.1:1\",\"bogus\":1}", "bogus" },
+		{ "{\"session_timeout\":0}", "session_timeout" },
+		{ "{\"tls\":{\"certificate\":1}}", "certificate" },
+		{ "{\"admin\":{\"mode\":\"open\"}}", "'admin.mode'" },
+		{ "{\"admin\":{}}", "'admin.public_key' is required" },
+		{ "{\"token\":{\"lifetime\":\"5\"}}", "lifetime" },
+		{ "[]", "expected a JSON object" },
+	};
+	char path[] = "/tmp/veil-kbs-cfg.XXXXXX", err[512];
+	struct kbs_config c;
+	int fd = mkstemp(path);
+
+	ASSERT_GE(fd, 0);
+	close(fd);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		ASSERT_EQ(0, fd_write_file_atomic(path, cases[i].json, strlen(cases[i].json), 0600));
+		err[0] = 0;
+		EXPECT_EQ(-EINVAL, kbs_config_load(path, &c, err, sizeof(err)));
+		if (!strstr(err, cases[i].why))
+			harness_fail(__FILE__, __LINE__, false, "case %zu: '%s' lacks '%s'", i, err,
+				     cases[i].why);
+		kbs_config_done(&c);
+	}
+	ASSERT_EQ(0, fd_write_file_atomic(path, "{\"session_timeout\":7}", 21, 0600));
+	ASSERT_EQ(0, kbs_config_load(path, &c, err, sizeof(err)));
+	EXPECT_EQ(7, c.session_timeout);
+	EXPECT_EQ(300, c.token_lifetime);
+	EXPECT_EQ(KBS_ADMIN_DENY_ALL, c.admin.mode);
+	kbs_config_done(&c);
+	unlink(path);
 }

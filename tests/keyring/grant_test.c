@@ -257,13 +257,14 @@ TEST_F(g, container_cannot_widen_update_or_revoke_its_key)
 TEST_F(g, revoke_all_cuts_off_a_running_grant)
 {
 	char serial[16], out[512] = "";
-	int go[2], res[2], st;
+	int go[2], res[2], ready[2], st;
 	size_t used = 0;
 	pid_t pid;
 
 	snprintf(serial, sizeof(serial), "%d", (int)self->wl);
 	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(res, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
@@ -272,7 +273,7 @@ TEST_F(g, revoke_all_cuts_off_a_running_grant)
 		/* the container is running with its grant when veil revokes */
 		if (keyring_join_container("workload", self->ring_wl) < 0)
 			_exit(90);
-		if (read(go[0], &c, 1) != 1)
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(91);
 		dup2(res[1], 1);
 		dup2(res[1], 2);
@@ -280,6 +281,12 @@ TEST_F(g, revoke_all_cuts_off_a_running_grant)
 		_exit(127);
 	}
 	close(res[1]);
+	close(ready[1]);
+	{
+		char c;
+
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+	}
 	ASSERT_EQ(2, keyring_revoke_all(self->kr));
 	ASSERT_EQ(1, write(go[1], "g", 1));
 	for (ssize_t n; (n = read(res[0], out + used, sizeof(out) - 1 - used)) > 0;)

@@ -1,12 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The attacker: run inside a container by tests/security and tests/ebpf, it
- * tries one attack and exits with the errno it got (0: the attack worked).
- * It never finishes an attack that would hurt the guest: signals are signal
- * 0 or SIGCONT, ptrace is PTRACE_SEIZE + detach, device and /proc files are
- * opened and closed, never written.
- *
- *   attack NAME [ARG]      (ARG: a key serial, a path, a pid)
+ * The attacks (see attack.h). None finishes anything that would hurt the
+ * guest: signals are signal 0 or SIGCONT, ptrace is PTRACE_SEIZE + detach,
+ * device and /proc files are opened and closed, never written.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +22,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define SETUP_FAILED 200
+#include "tests/security/attack.h"
+
+#define SETUP_FAILED ATTACK_SETUP_FAILED
 
 static const char *arg;
 
@@ -381,16 +379,12 @@ static const struct {
 	{ "add_key", a_add_key },
 };
 
-int main(int argc, char **argv)
+int attack_run(const char *name, const char *a)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: attack NAME [ARG]\n");
-		return SETUP_FAILED;
-	}
-	arg = argc > 2 ? argv[2] : NULL;
+	arg = a;
 	for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++)
-		if (strcmp(attacks[i].name, argv[1]) == 0)
+		if (strcmp(attacks[i].name, name) == 0)
 			return attacks[i].fn();
-	fprintf(stderr, "attack: unknown '%s'\n", argv[1]);
+	fprintf(stderr, "attack: unknown '%s'\n", name);
 	return SETUP_FAILED;
 }

@@ -25,7 +25,8 @@
 #define SIGSYS_EXIT (128 + SIGSYS)
 
 enum arg_kind { ARG_NONE, ARG_FHE, ARG_WL, ARG_VICTIM, ARG_SVC_RING, ARG_FHE_DESC, ARG_TPM, ARG_BLK };
-enum control { CTRL_FREE, CTRL_GRANTED };
+/* the control: policy off (free cgroup), the granted service, or the container itself without seccomp */
+enum control { CTRL_FREE, CTRL_GRANTED, CTRL_OWN };
 
 static const struct attack {
 	const char *name;	/* tests/security/attack NAME */
@@ -44,7 +45,7 @@ static const struct attack {
 	{ "key_join", ARG_NONE, EPERM, EPERM, CTRL_FREE, 0, "seccomp" },
 	{ "add_key", ARG_NONE, EPERM, EPERM, CTRL_FREE, 0, "seccomp" },
 	{ "key_setperm", ARG_VICTIM, EPERM, EPERM, CTRL_FREE, 0, "seccomp+LSM" },
-	{ "key_invalidate", ARG_WL, EPERM, EPERM, CTRL_GRANTED, EACCES, "seccomp" },
+	{ "key_invalidate", ARG_WL, EPERM, EPERM, CTRL_OWN, 0, "seccomp" },
 	/* veil's processes: PID 1 and the test process in its role */
 	{ "kill", ARG_NONE, EPERM, EPERM, CTRL_FREE, 0, "userns+LSM" },
 	{ "kill_pid1", ARG_NONE, EPERM, EPERM, CTRL_FREE, 0, "userns+LSM" },
@@ -203,6 +204,10 @@ TEST_F_TIMEOUT(m, every_attack_fails_exactly_and_its_control_succeeds, 600)
 			ctrl.cgroup = self->svc;
 			ctrl.name = "decryptd";
 			ctrl.ring = self->ring_svc;
+		} else if (a->ctrl == CTRL_OWN) {
+			ctrl.cgroup = self->ctr;
+			ctrl.name = "ctr";
+			ctrl.ring = self->ring_ctr;
 		} else {
 			ctrl.cgroup = self->free_cg;
 		}

@@ -17,7 +17,20 @@
 #include "keyring/keyring.h"
 #include "launcher/seccomp_default.h"
 #include "tests/harness.h"
+#include "tests/security/attack.h"
 #include "tests/security/ctr.h"
+
+/*
+ * Re-executed with VEIL_ATTACK set, a test program is the attacker: it runs
+ * the attack before the harness starts and exits with its result.
+ */
+__attribute__((constructor)) static void attack_mode(void)
+{
+	const char *name = getenv("VEIL_ATTACK");
+
+	if (name)
+		_exit(attack_run(name, getenv("VEIL_ATTACK_ARG")));
+}
 
 #define CGROUP2_SUPER_MAGIC 0x63677270
 
@@ -84,15 +97,13 @@ int ctr_attack(const struct ctr_spec *s, const char *attack, const char *arg)
 	pid_t pid;
 	char c;
 
-	snprintf(attacker, sizeof(attacker), "%s/tests/security/attack", harness_builddir());
-	if (access(attacker, X_OK) < 0) {
-		/* in the test-bed guest: next to the test program */
-		ssize_t n = readlink("/proc/self/exe", attacker, sizeof(attacker) - 8);
+	/* the test program itself, by its real path (so comm is its name) */
+	{
+		ssize_t n = readlink("/proc/self/exe", attacker, sizeof(attacker) - 1);
 
 		if (n < 0)
 			return -errno;
 		attacker[n] = '\0';
-		strcpy(strrchr(attacker, '/') + 1, "attack");
 	}
 	if (s->seccomp && launcher_seccomp_default_build(&filter) < 0)
 		return -EIO;
@@ -123,7 +134,10 @@ int ctr_attack(const struct ctr_spec *s, const char *attack, const char *arg)
 			_exit(206);
 		if (filter && seccomp_load(filter) < 0)
 			_exit(207);
-		execl(attacker, "attack", attack, arg, (char *)NULL);
+		if (setenv("VEIL_ATTACK", attack, 1) < 0 ||
+		    (arg && setenv("VEIL_ATTACK_ARG", arg, 1) < 0))
+			_exit(209);
+		execl(attacker, attacker, (char *)NULL);
 		_exit(208);
 	}
 	close(sync1[1]);

@@ -3,8 +3,8 @@
  * A container as veil-init makes one, for attack tests: a child that joins a
  * cgroup and its keyring, enters a user namespace (uids 100000+, as root or
  * as uid 1000) or stays host root, loads veil's default seccomp profile and
- * execs tests/security/attack. Its first execve seals the cgroup's BPF LSM
- * policy, exactly as for a real workload.
+ * execs the attacker (the test program itself, see attack.h). Its first
+ * execve seals the cgroup's BPF LSM policy, exactly as for a real workload.
  */
 #ifndef VEIL_TESTS_SECURITY_CTR_H
 #define VEIL_TESTS_SECURITY_CTR_H

@@ -86,14 +86,17 @@ static const struct call denied[] = {
 	{ "ioperm", SYS_ioperm, { 0, 0, 0 }, KILLED },
 };
 
-/* Runs the call in a child, with or without the profile: errno, 0, or -signal. */
-static int try_call(const struct call *c, bool profile)
+/* Runs the call in a child under a profile (0 none, 1 default, 2 service): errno, 0, or -signal. */
+static int try_call_in(const struct call *c, int which)
 {
 	void *ctx = NULL;
+	bool profile = which != 0;
 	pid_t pid;
 	int st;
 
-	if (profile && launcher_seccomp_default_build(&ctx) < 0)
+	if (which == 1 && launcher_seccomp_default_build(&ctx) < 0)
+		return -1000;
+	if (which == 2 && launcher_seccomp_service_build(&ctx) < 0)
 		return -1000;
 	pid = fork();
 	if (pid < 0)
@@ -115,6 +118,25 @@ static int try_call(const struct call *c, bool profile)
 	if (WIFSIGNALED(st))
 		return -WTERMSIG(st);
 	return WEXITSTATUS(st);
+}
+
+static int try_call(const struct call *c, bool profile)
+{
+	return try_call_in(c, profile ? 1 : 0);
+}
+
+TEST(service_profile_adds_io_uring_and_nothing_else)
+{
+	static const struct call uring = { "io_uring_setup", SYS_io_uring_setup, { 0, 0 }, EINVAL };
+
+	/* io_uring_setup(0, NULL) is EFAULT from the kernel itself, EPERM from the filter */
+	EXPECT_EQ(EPERM, try_call_in(&uring, 1));
+	EXPECT_EQ(EFAULT, try_call_in(&uring, 2));
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		if (strncmp(denied[i].name, "io_uring", 8) == 0)
+			continue;
+		EXPECT_EQ(denied[i].want, try_call_in(&denied[i], 2));
+	}
 }
 
 TEST(denied_calls_fail_exactly_and_succeed_or_differ_without_profile)
