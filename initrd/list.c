@@ -68,6 +68,7 @@ static void entry_done(struct initrd_entry *e)
 	free(e->path);
 	free(e->source);
 	free(e->data);
+	e->path = e->source = e->data = NULL;
 }
 
 struct initrd_list *initrd_list_new(void)
@@ -900,23 +901,26 @@ int initrd_list_finish(struct initrd_list *l, char *err, size_t err_len)
 
 	sort_entries(l);
 	/* Identical duplicates (a library two binaries need) collapse; others conflict. */
-	for (size_t i = 1, j = 0; i <= l->n; i++) {
-		if (i < l->n && strcmp(l->v[i].path, l->v[j].path) == 0) {
-			if (!same_entry(&l->v[i], &l->v[j])) {
-				seterr(err, err_len, "conflicting entries for '/%s'", l->v[i].path);
-				return -EEXIST;
-			}
-			entry_done(&l->v[i]);
-			l->v[i].path = NULL;
+	r = 0;
+	for (size_t i = 1, j = 0; i < l->n; i++) {
+		if (strcmp(l->v[i].path, l->v[j].path) != 0) {
+			j = i;
 			continue;
 		}
-		if (i < l->n)
-			j = i;
+		if (!same_entry(&l->v[i], &l->v[j])) {
+			seterr(err, err_len, "conflicting entries for '/%s'", l->v[i].path);
+			r = -EEXIST;
+			break;
+		}
+		entry_done(&l->v[i]);
 	}
+	/* Drop the collapsed ones, also on error: the list stays consistent. */
 	for (size_t i = w = 0; i < l->n; i++)
 		if (l->v[i].path)
 			l->v[w++] = l->v[i];
 	l->n = w;
+	if (r < 0)
+		return r;
 
 	/* Missing parents become root-owned 0755 directories, one level a pass. */
 	for (;;) {

@@ -102,6 +102,7 @@ static const struct {
 	{ "lib libveil-does-not-exist.so.9\n", -ENOENT, "'libveil-does-not-exist.so.9' needed" },
 	{ "slink /a/b x 0777 0 0\nslink /a y 0777 0 0\n", -ENOTDIR, "which is not a directory" },
 	{ "dir /a 0755 0 0\ndir /a 0700 0 0\n", -EEXIST, "conflicting entries for '/a'" },
+	{ "dir /a 0755 0 0\ndir /a 0755 0 0\ndir /a 0700 0 0\n", -EEXIST, "conflicting entries" },
 	{ "dir /a 0755 0 0 a b c d e f g h i j k l m n\n", -EINVAL, "too many fields" },
 };
 
