@@ -7,9 +7,9 @@
  *   model owner    fhe_params_preset(FHE_PRESET_DENSE_8192, &p);
  *                  fhe_keygen(p, seed, &sk); fhe_public_key_new(sk, &pk);
  *                  fhe_dense_seal(p, NULL, sk, W, b, m, n, &layer);  (or pk instead of sk)
- *   model user     fhe_dense_eval(layer, h, &out);  -- one product, one rescale, masked
- *   key holder     fhe_decrypt(sk, out->ct[k], NULL, &pt);  -- noise flooded
- *                  fhe_dense_decode(layer geometry, pt, y)
+ *   model user     fhe_dense_eval(layer, h, &out, &count);  -- one product, one rescale, masked
+ *   key holder     fhe_dense_decrypt(sk, geometry, out, count, NULL, y);  -- flooded outputs only
+ *                  (geometry from fhe_dense_geometry(p, m, n, &g): no ciphertexts needed)
  *
  * Conventions: functions return 0 or a negative errno; output parameters are
  * ret_* and written only on success; objects are freed with *_free (NULL ok).
