@@ -120,9 +120,13 @@ $(bpf-skels): $(O)/%.skel.h: $(O)/%.bpf.o
 # ---- the test bed's list of programs to run inside the guest ----------------
 # vm-tests-y (Kbuild) is written to $(O)/tests/vm/vm-tests.list, rewritten only
 # when it changes; tests/vm/guest_suite_test boots them all in one guest.
+# vm-files-y (helpers those programs exec) goes to vm-files.list the same way.
 VM_TESTS_LIST := $(O)/tests/vm/vm-tests.list
-$(shell mkdir -p '$(O)/tests/vm' && { [ "$$(cat '$(VM_TESTS_LIST)' 2>/dev/null)" = '$(strip $(vm-tests-y))' ] || \
-	printf '%s' '$(strip $(vm-tests-y))' > '$(VM_TESTS_LIST)'; })
+VM_FILES_LIST := $(O)/tests/vm/vm-files.list
+$(shell mkdir -p '$(O)/tests/vm' && { [ -e '$(VM_TESTS_LIST)' ] && [ "$$(cat '$(VM_TESTS_LIST)')" = '$(strip $(vm-tests-y))' ] || \
+	printf '%s' '$(strip $(vm-tests-y))' > '$(VM_TESTS_LIST)'; } && \
+	{ [ -e '$(VM_FILES_LIST)' ] && [ "$$(cat '$(VM_FILES_LIST)')" = '$(strip $(vm-files-y))' ] || \
+	printf '%s' '$(strip $(vm-files-y))' > '$(VM_FILES_LIST)'; })
 
 # ---- objects -----------------------------------------------------------------
 $(O)/%.o: $(srctree)/%.c $(FLAGS_STAMP) | $(DEPS_STAMP) $(gen-headers-y)

@@ -2,6 +2,7 @@
 #include "attest/runtime.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +41,7 @@ int attest_runtime_log_claims(const uint8_t *log, size_t len, uint32_t reg, uint
 	uint8_t got[EVENTLOG_DIGEST_MAX];
 	size_t dlen = eventlog_alg_size(alg), off;
 	json_t *events, *containers;
+	bool degraded = false;
 	int r;
 
 	r = eventlog_replay(log, len, reg, alg, got);
@@ -105,12 +107,16 @@ int attest_runtime_log_claims(const uint8_t *log, size_t len, uint32_t reg, uint
 			r = -ENOMEM;
 			break;
 		}
-		if ((size_t)(sp1 - t) == strlen(ATTEST_VEIL_DOMAIN) &&
-		    memcmp(t, ATTEST_VEIL_DOMAIN, (size_t)(sp1 - t)) == 0 &&
-		    (size_t)(sp2 - sp1 - 1) == strlen(ATTEST_VEIL_CONTAINER_OP) &&
+		if ((size_t)(sp1 - t) != strlen(ATTEST_VEIL_DOMAIN) ||
+		    memcmp(t, ATTEST_VEIL_DOMAIN, (size_t)(sp1 - t)) != 0)
+			continue;
+		if ((size_t)(sp2 - sp1 - 1) == strlen(ATTEST_VEIL_CONTAINER_OP) &&
 		    memcmp(sp1 + 1, ATTEST_VEIL_CONTAINER_OP, (size_t)(sp2 - sp1 - 1)) == 0)
 			r = container_event(sp2 + 1, rec.text_len - (size_t)(sp2 + 1 - t), containers,
 					    msg, msg_len);
+		else if ((size_t)(sp2 - sp1 - 1) == strlen(ATTEST_VEIL_DEGRADED_OP) &&
+			 memcmp(sp1 + 1, ATTEST_VEIL_DEGRADED_OP, (size_t)(sp2 - sp1 - 1)) == 0)
+			degraded = true;
 	}
 	if (r < 0) {
 		json_decref(events);
@@ -118,7 +124,8 @@ int attest_runtime_log_claims(const uint8_t *log, size_t len, uint32_t reg, uint
 		return r;
 	}
 	r = json_object_set_new(claims, "runtime_events", events);
-	if (json_object_set_new(claims, "containers", containers) < 0 || r < 0)
+	if (json_object_set_new(claims, "containers", containers) < 0 || r < 0 ||
+	    json_object_set_new(claims, "degraded", json_boolean(degraded)) < 0)
 		return -ENOMEM;
 	return 0;
 }

@@ -19,12 +19,14 @@
 #define ATTEST_RUNTIME_EVENTS_MAX 4096u
 #define ATTEST_VEIL_DOMAIN "github.com/veil"
 #define ATTEST_VEIL_CONTAINER_OP "container"
+#define ATTEST_VEIL_DEGRADED_OP "degraded"
 
 /*
  * Replays log for register reg with alg (starting from zeros) and compares
  * with quoted (the digest size of alg). On a match adds to claims:
  *   "runtime_events": [{"domain","operation","content"}] (AAEL records of reg, in order)
  *   "containers": [{"name","digest"}] (veil container events)
+ *   "degraded": true when veil-init recorded running without its BPF LSM
  * 0, -EBADMSG (malformed log or container event), -EKEYREJECTED (replay does
  * not give the quoted value) or -ENOMEM; msg names the reason.
  */

@@ -9,6 +9,7 @@
 #include "attest/snp.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,35 +339,26 @@ int attest_snp_from_json(const json_t *o, uint8_t out[ATTEST_SNP_REPORT_LEN], ch
 
 struct vendor {
 	X509 *ask, *ark, *asvk;
+	bool builtin;		/* shared, parsed once: not freed */
+	bool roots_ok;		/* ARK self-signed, ASK and ASVK signed by it */
 };
 
 static void vendor_done(struct vendor *v)
 {
+	if (v->builtin)
+		return;
 	X509_free(v->ask);
 	X509_free(v->ark);
 	X509_free(v->asvk);
 }
 
-/* AMD's certificates for a generation: <trust_dir>/snp/<gen>_ask_ark_asvk.pem, else built in. */
-static int vendor_load(enum attest_snp_gen g, const struct attest_verify_opts *opts,
-		       struct vendor *ret)
+static int vendor_parse(const char *pem, size_t len, struct vendor *ret)
 {
-	_cleanup_free_ uint8_t *file = NULL;
-	const char *pem;
-	char rel[64];
-	size_t len;
-	BIO *bio;
 	X509 **slots[] = { &ret->ask, &ret->ark, &ret->asvk };
+	EVP_PKEY *ark;
+	BIO *bio;
 
 	memset(ret, 0, sizeof(*ret));
-	snprintf(rel, sizeof(rel), "snp/%s_ask_ark_asvk.pem", gen_name(g));
-	if (attest_trust_read(opts, rel, &file, &len) == 0) {
-		pem = (const char *)file;
-	} else {
-		pem = g == ATTEST_SNP_MILAN ? attest_snp_milan_certs :
-		      g == ATTEST_SNP_GENOA ? attest_snp_genoa_certs : attest_snp_turin_certs;
-		len = strlen(pem);
-	}
 	bio = BIO_new_mem_buf(pem, (int)len);
 	if (!bio)
 		return -ENOMEM;
@@ -377,6 +369,48 @@ static int vendor_load(enum attest_snp_gen g, const struct attest_verify_opts *o
 		vendor_done(ret);
 		return -EBADMSG;
 	}
+	ark = X509_get0_pubkey(ret->ark);
+	ret->roots_ok = ark && X509_verify(ret->ark, ark) == 1 && X509_verify(ret->ask, ark) == 1 &&
+			X509_verify(ret->asvk, ark) == 1;
+	return 0;
+}
+
+/*
+ * The built-in certificates are parsed and their three RSA-4096 signatures
+ * checked once per process: they are constants, and this is most of an SNP
+ * verification's cost.
+ */
+static struct vendor builtin[3];
+static int builtin_err[3];
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+
+static void builtin_init(void)
+{
+	const char *pems[3] = { attest_snp_milan_certs, attest_snp_genoa_certs, attest_snp_turin_certs };
+
+	for (int i = 0; i < 3; i++) {
+		builtin_err[i] = vendor_parse(pems[i], strlen(pems[i]), &builtin[i]);
+		builtin[i].builtin = true;
+	}
+}
+
+/* AMD's certificates for a generation: <trust_dir>/snp/<gen>_ask_ark_asvk.pem, else built in. */
+static int vendor_load(enum attest_snp_gen g, const struct attest_verify_opts *opts,
+		       struct vendor *ret)
+{
+	_cleanup_free_ uint8_t *file = NULL;
+	char rel[64];
+	size_t len;
+	int i = g == ATTEST_SNP_MILAN ? 0 : g == ATTEST_SNP_GENOA ? 1 : 2;
+
+	snprintf(rel, sizeof(rel), "snp/%s_ask_ark_asvk.pem", gen_name(g));
+	if (attest_trust_read(opts, rel, &file, &len) == 0)
+		return vendor_parse((const char *)file, len, ret);
+	if (pthread_once(&builtin_once, builtin_init) != 0)
+		return -ENOMEM;
+	if (builtin_err[i] < 0)
+		return builtin_err[i];
+	*ret = builtin[i];
 	return 0;
 }
 
@@ -518,13 +552,12 @@ static int check_report_signature(X509 *vek, const struct attest_snp_report *r, 
 	return 0;
 }
 
-/* ARK self-signed, ARK -> intermediate, intermediate -> VEK. */
+/* ARK self-signed, ARK -> intermediate (checked at load), intermediate -> VEK. */
 static bool chain_ok(const struct vendor *v, X509 *inter, X509 *vek)
 {
-	EVP_PKEY *ark = X509_get0_pubkey(v->ark), *ik = X509_get0_pubkey(inter);
+	EVP_PKEY *ik = X509_get0_pubkey(inter);
 
-	return ark && ik && X509_verify(v->ark, ark) == 1 && X509_verify(inter, ark) == 1 &&
-	       X509_verify(vek, ik) == 1;
+	return v->roots_ok && ik && X509_verify(vek, ik) == 1;
 }
 
 static X509 *vek_from_cache(const struct attest_snp_report *r, enum attest_snp_gen g,

@@ -113,10 +113,12 @@ int decryptd_vct_parse(const uint8_t *buf, size_t len, const uint8_t **ct, size_
 /*
  * JSON, written by veil-init (or a test):
  *   {"socket": PATH, "workers": N (0 = one per core), "queue": N,
- *    "max_connections": N, "io": "auto" | "basic",
+ *    "max_connections": N, "io": "auto" | "basic", "receipts": PATH,
  *    "containers": {"/cgroup/v2/path": "container-name", ...},
  *    "models": {"NAME": {"sealed": PATH, "key": "veil:repo/type/tag",
  *                        "grant": ["container-name", ...]}}}
+ * "receipts" (optional) appends one AAEL record per decryption to PATH:
+ * "veil-decryptd decrypt model=NAME ct=SHA256 caller=CONTAINER time=UNIX".
  * "basic" forces the io_uring paths every kernel since 5.6 has (single-shot
  * accept and recv into connection buffers) instead of multishot accept and
  * a provided-buffer ring.
@@ -145,6 +147,7 @@ struct decryptd_model {
 
 struct decryptd_config {
 	char *socket;
+	char *receipts;		/* NULL: none */
 	unsigned int workers;
 	unsigned int queue;
 	unsigned int max_conn;

@@ -55,6 +55,7 @@ void decryptd_config_done(struct decryptd_config *c)
 	}
 	free(c->models);
 	free(c->socket);
+	free(c->receipts);
 	*c = (struct decryptd_config){ 0 };
 }
 
@@ -110,11 +111,11 @@ int decryptd_config_parse(const char *buf, size_t len, struct decryptd_config *r
 			  struct vjson_err *e)
 {
 	static const char *const keys[] = { "socket", "workers", "queue", "max_connections",
-					    "io", "containers", "models", NULL };
+					    "io", "containers", "models", "receipts", NULL };
 	struct decryptd_config c = { 0 };
 	json_auto_t *j = NULL;
 	json_t *conts = NULL, *models = NULL, *v;
-	const char *sock = DECRYPTD_SOCKET_DEFAULT, *io = "auto", *k;
+	const char *sock = DECRYPTD_SOCKET_DEFAULT, *io = "auto", *rcpt = NULL, *k;
 	int64_t workers = 0, queue = 64, maxc = 1024;
 	int r;
 
@@ -127,6 +128,7 @@ int decryptd_config_parse(const char *buf, size_t len, struct decryptd_config *r
 	    (r = vjson_get_int_opt(j, "", "queue", 1, DECRYPTD_QUEUE_MAX, &queue, e)) < 0 ||
 	    (r = vjson_get_int_opt(j, "", "max_connections", 1, DECRYPTD_CONN_MAX, &maxc, e)) < 0 ||
 	    (r = vjson_get_string_opt(j, "", "io", 8, &io, e)) < 0 ||
+	    (r = vjson_get_string_opt(j, "", "receipts", 4096, &rcpt, e)) < 0 ||
 	    (r = vjson_get_object_opt(j, "", "containers", &conts, e)) < 0 ||
 	    (r = vjson_get_object_opt(j, "", "models", &models, e)) < 0)
 		return r;
@@ -134,11 +136,15 @@ int decryptd_config_parse(const char *buf, size_t len, struct decryptd_config *r
 		return fail(e, -EINVAL, "'io': '%s' is neither 'auto' nor 'basic'", io);
 	if (sock[0] != '/')
 		return fail(e, -EINVAL, "'socket': '%s' is not an absolute path", sock);
+	if (rcpt && rcpt[0] != '/')
+		return fail(e, -EINVAL, "'receipts': '%.64s' is not an absolute path", rcpt);
 	if (conts && json_object_size(conts) > DECRYPTD_CONTAINERS_MAX)
 		return fail(e, -E2BIG, "'containers': more than %u entries", DECRYPTD_CONTAINERS_MAX);
 	if (models && json_object_size(models) > DECRYPTD_MODELS_MAX)
 		return fail(e, -E2BIG, "'models': more than %u entries", DECRYPTD_MODELS_MAX);
 	c.socket = strdup(sock);
+	if (rcpt && !(c.receipts = strdup(rcpt)))
+		return -ENOMEM;
 	c.workers = (unsigned int)workers;
 	c.queue = (unsigned int)queue;
 	c.max_conn = (unsigned int)maxc;

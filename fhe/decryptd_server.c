@@ -16,6 +16,9 @@
 #include "fhe/decryptd.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <time.h>
 #include <liburing.h>
 #include <pthread.h>
 #include <signal.h>
@@ -32,6 +35,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "attest/eventlog.h"
 #include "lib/cleanup.h"
 #include "lib/frame.h"
 #include "lib/log.h"
@@ -59,6 +63,7 @@ struct conn {
 
 struct job {
 	struct conn *c;
+	const char *caller;	/* container name, owned by the config */
 	uint8_t *req_buf;	/* owned; req points into it */
 	uint8_t *req;
 	size_t req_len;
@@ -73,6 +78,7 @@ struct decryptd_server {
 	struct io_uring ring;
 	bool ring_ok;
 	int lfd, efd, sfd;
+	int rfd;			/* receipts, -1 without */
 	bool multishot_accept, bufring;
 	struct io_uring_buf_ring *br;
 	uint8_t *bufs;
@@ -110,6 +116,41 @@ static struct io_uring_sqe *sqe_get(struct decryptd_server *s)
 
 /* ---- workers ------------------------------------------------------------------ */
 
+/*
+ * One AAEL record per decryption in the receipts file (its own log: the
+ * register field is 0 and nothing is extended). A write failure is logged,
+ * never fatal: the receipt is evidence, not a gate.
+ */
+static void write_receipt(struct decryptd_server *s, const struct job *j,
+			  const struct decryptd_request *req)
+{
+	char text[512], hexd[65];
+	uint8_t md[32], *rec;
+	unsigned int ml;
+	size_t len;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(ctx);
+		return;
+	}
+	for (unsigned int i = 0; i < req->n_ct; i++)
+		EVP_DigestUpdate(ctx, req->ct[i], req->ct_len[i]);
+	EVP_DigestFinal_ex(ctx, md, &ml);
+	EVP_MD_CTX_free(ctx);
+	for (int i = 0; i < 32; i++)
+		snprintf(hexd + 2 * i, 3, "%02x", md[i]);
+	snprintf(text, sizeof(text), "model=%s ct=%s caller=%s time=%lld", req->name, hexd,
+		 j->caller, (long long)time(NULL));
+	if (eventlog_aael_encode(0, EVENTLOG_ALG_SHA256, "veil-decryptd", "decrypt", text, &rec,
+				 &len) < 0)
+		return;
+	/* one write per record with O_APPEND: records of concurrent workers never interleave */
+	if (write(s->rfd, rec, len) != (ssize_t)len)
+		log_warn("Failed to append a decryption receipt: %m");
+	free(rec);
+}
+
 /* Builds the reply into out (REPLY_CAP bytes); returns its length. */
 static int run_request(struct decryptd_server *s, struct job *j, uint8_t *out)
 {
@@ -132,6 +173,8 @@ static int run_request(struct decryptd_server *s, struct job *j, uint8_t *out)
 	r = decryptd_model_decrypt(decryptd_config_model(s->cfg, req.name), &req, y,
 				   DECRYPTD_OUT_MAX, &n, msg);
 	if (r == 0) {
+		if (s->rfd >= 0)
+			write_receipt(s, j, &req);
 		r = decryptd_build_outputs(req.id, y, n, out, REPLY_CAP);
 		explicit_bzero(y, n * sizeof(double));
 		return r;
@@ -372,6 +415,7 @@ static void process_input(struct decryptd_server *s, struct conn *c)
 	}
 	j->req_len = plen;
 	j->c = c;
+	j->caller = c->who->name;
 	if (!enqueue(s, j)) {
 		job_free(j);
 		reply_error(s, c, req.id, DECRYPTD_BUSY, "queue full", false);
@@ -693,7 +737,7 @@ int decryptd_server_new(const struct decryptd_config *cfg, struct decryptd_serve
 	if (!s)
 		return -ENOMEM;
 	s->cfg = cfg;
-	s->lfd = s->efd = s->sfd = -1;
+	s->lfd = s->efd = s->sfd = s->rfd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	*ret = s;	/* freed by the caller on error too */
@@ -729,6 +773,11 @@ int decryptd_server_new(const struct decryptd_config *cfg, struct decryptd_serve
 			log_err("Failed to restrict the io_uring to its operations: %s", strerror(-r));
 			return r;
 		}
+	}
+	if (cfg->receipts) {
+		s->rfd = open(cfg->receipts, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (s->rfd < 0)
+			return log_err("Failed to open receipts '%s': %m", cfg->receipts);
 	}
 	s->lfd = listen_on(cfg->socket);
 	if (s->lfd < 0) {
@@ -843,5 +892,7 @@ void decryptd_server_free(struct decryptd_server *s)
 		close(s->efd);
 	if (s->sfd >= 0)
 		close(s->sfd);
+	if (s->rfd >= 0)
+		close(s->rfd);
 	free(s);
 }

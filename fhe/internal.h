@@ -42,8 +42,8 @@ struct fhe_params {
 
 struct fhe_secret_key {
 	struct fhe_params *params;
-	uint8_t *seed;		/* secmem, FHE_SEED_SIZE */
-	uint64_t *s;		/* secmem, nprimes * N, NTT form */
+	uint8_t *seed;		/* secmem block: FHE_SEED_SIZE, then s at +64 */
+	uint64_t *s;		/* nprimes * N, NTT form, inside that block */
 };
 
 struct fhe_public_key {

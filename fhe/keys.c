@@ -17,8 +17,7 @@ void fhe_secret_key_free(struct fhe_secret_key *sk)
 {
 	if (!sk)
 		return;
-	secmem_free(sk->seed);
-	secmem_free(sk->s);
+	secmem_free(sk->seed);	/* one block: seed, then s */
 	fhe_params_free(sk->params);
 	free(sk);
 }
@@ -56,25 +55,28 @@ int fhe_keygen(struct fhe_params *p, const uint8_t seed[FHE_SEED_SIZE],
 	if (!sk)
 		return -ENOMEM;
 	sk->params = fhe_params_ref(p);
-	sk->seed = secmem_alloc(FHE_SEED_SIZE);
-	sk->s = secmem_alloc((size_t)p->nprimes * p->n * 8);
-	s8 = secmem_alloc(p->n);
-	if (!sk->seed || !sk->s || !s8) {
-		secmem_free(s8);
+	/* one locked block (each lib/secmem allocation costs syscalls): seed, then s */
+	sk->seed = secmem_alloc(64 + (size_t)p->nprimes * p->n * 8);
+	s8 = malloc(p->n);	/* transient, wiped below */
+	if (!sk->seed || !s8) {
+		free(s8);
 		fhe_secret_key_free(sk);
 		return -ENOMEM;
 	}
+	sk->s = (uint64_t *)(sk->seed + 64);
 	memcpy(sk->seed, seed, FHE_SEED_SIZE);
 	g = prg_new(seed, "veil-fhe secret", p->hash);
 	r = g ? prg_ternary(g, s8, p->n) : -ENOMEM;
 	prg_free(g);
 	if (r < 0) {
-		secmem_free(s8);
+		explicit_bzero(s8, p->n);
+		free(s8);
 		fhe_secret_key_free(sk);
 		return r;
 	}
 	small_to_ntt(p, s8, p->nprimes, sk->s);
-	secmem_free(s8);
+	explicit_bzero(s8, p->n);
+	free(s8);
 	*ret = sk;
 	return 0;
 }

@@ -32,7 +32,7 @@ int launcher_attest(const struct manifest *m, const struct launcher_attest_opts 
 		.tee = m->kbs_tee,
 		.evidence = &eo,
 		.initdata = o->initdata,
-		.deadline_ms = o->deadline_ms,
+		.deadline_ms = o->deadline_ms ? o->deadline_ms : (long)m->kbs_deadline_ms,
 	};
 	struct launcher_attest_stats st = { 0 };
 	struct rcar_client *c;

@@ -20,6 +20,7 @@ struct boot_options {
 	char *eventlog;		/* veil.eventlog=PATH */
 	int loglevel;		/* veil.loglevel=N (syslog level), veil.debug */
 	bool sandbox;
+	bool cgroup_after_mounts;	/* --cgroup-after-mounts (tests); implied by an active LSM */
 };
 
 /* Parses a kernel command line; unknown veil.* words are warned about and skipped. */

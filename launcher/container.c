@@ -26,6 +26,7 @@
 #include <keyutils.h>
 #include <linux/openat2.h>
 
+#include "keyring/keyring.h"
 #include "lib/cleanup.h"
 #include "lib/fd.h"
 #include "lib/log.h"
@@ -37,10 +38,12 @@ extern char **environ;
 struct child {
 	const char *name;
 	const struct oci_config *cfg;
-	int sync_fd;	/* parent -> child: maps written */
+	int sync_fd;	/* parent -> child: maps written (and, late entry: moved) */
 	int err_fd;	/* child -> parent: reason of a failure (CLOEXEC: EOF on execve) */
 	int out_fd;
 	bool move_cgroup_ns;	/* no CLONE_INTO_CGROUP: unshare the cgroup ns after the move */
+	int mounted_fd;	/* late entry: child -> parent "mounts done, move me" (else -1) */
+	key_serial_t grants_ring;	/* linked into the new session keyring; 0: none */
 };
 
 /* In the child: report and exit. 126/127 for exec failures, 1 for setup. */
@@ -371,11 +374,20 @@ static int child_main(void *arg)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (read(c->sync_fd, &b, 1) != 1)
 		_exit(1);	/* the parent gave up on us */
-	close(c->sync_fd);
+	if (c->mounted_fd < 0)
+		close(c->sync_fd);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		child_fail(c, 1, "Failed to set the parent-death signal: %m");
-	if (c->move_cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
+	if (c->move_cgroup_ns && c->mounted_fd < 0 && unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(c, 1, "Failed to create the cgroup namespace: %m");
+	/*
+	 * A fresh session keyring: nothing of PID 1's or another container's, and
+	 * its granted keys linked in. This must come before the setresuid below:
+	 * our credentials are still kuid 0 (veil-init's), which linking the
+	 * grants ring needs; ns-root may map to any other kuid.
+	 */
+	if (keyring_join_container(c->name, c->grants_ring) < 0)
+		child_fail(c, 1, "Failed to join the container's session keyring: %m");
 	/* Root of the new user namespace while setting up (when 0 is mapped). */
 	(void)!setresgid(0, 0, 0);
 	(void)!setresuid(0, 0, 0);
@@ -406,6 +418,19 @@ static int child_main(void *arg)
 	if (cfg->root_readonly &&
 	    mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags("/"), NULL) < 0)
 		child_fail(c, 1, "Failed to make the root read-only: %m");
+	/*
+	 * Late cgroup entry: every mount is done; now the parent moves us into the
+	 * leaf the LSM confines (it refuses mounts there), and the cgroup namespace
+	 * is rooted at the leaf.
+	 */
+	if (c->mounted_fd >= 0) {
+		if (write(c->mounted_fd, "m", 1) != 1 || read(c->sync_fd, &b, 1) != 1)
+			child_fail(c, 1, "Failed to hand over for the cgroup move: %m");
+		close(c->mounted_fd);
+		close(c->sync_fd);
+		if (unshare(CLONE_NEWCGROUP) < 0)
+			child_fail(c, 1, "Failed to create the cgroup namespace: %m");
+	}
 	for (size_t i = 0; i < cfg->n_sysctl; i++) {
 		char p[256], *q;
 		int r;
@@ -439,9 +464,6 @@ static int child_main(void *arg)
 			child_fail(c, 1, "Failed to set oom_score_adj: %m");
 		}
 	}
-	/* A fresh, anonymous session keyring: nothing of PID 1's or another container's. */
-	if (keyctl_join_session_keyring(NULL) < 0)
-		child_fail(c, 1, "Failed to create the session keyring: %m");
 	set_caps(c);
 	if (cfg->umask >= 0)
 		umask((mode_t)cfg->umask);
@@ -487,12 +509,26 @@ static pid_t clone3_raw(struct clone_args *a)
 	return (pid_t)syscall(SYS_clone3, a, sizeof(*a));
 }
 
+static int move_into(pid_t pid, const char *cgroup_path)
+{
+	_cleanup_free_ char *procs = NULL;
+	char v[16];
+
+	snprintf(v, sizeof(v), "%d", pid);
+	if (asprintf(&procs, "%s/cgroup.procs", cgroup_path) < 0)
+		return -ENOMEM;
+	return write_file(procs, v);
+}
+
 int launcher_container_start(const char *name, const struct oci_config *cfg,
-			     const char *cgroup_path, struct launcher_started *ret)
+			     const char *cgroup_path, int32_t grants_ring, unsigned int flags,
+			     struct launcher_started *ret)
 {
 	int sync_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, out_p[2] = { -1, -1 };
+	int mnt_p[2] = { -1, -1 };
 	_cleanup_close_ int cgfd = -1;
-	struct child c = { name, cfg, -1, -1, -1, false };
+	struct child c = { name, cfg, -1, -1, -1, false, -1, grants_ring };
+	bool late = flags & LAUNCHER_START_CGROUP_AFTER_MOUNTS;
 	struct clone_args a = { 0 };
 	char msg[CHILD_ERR_MAX];
 	int pidfd = -1, r, status;
@@ -506,16 +542,26 @@ int launcher_container_start(const char *name, const struct oci_config *cfg,
 		r = log_err("container '%s': Failed to create pipes: %m", name);
 		goto fail;
 	}
+	if (late && pipe2(mnt_p, O_CLOEXEC) < 0) {
+		r = log_err("container '%s': Failed to create pipes: %m", name);
+		goto fail;
+	}
 	c.sync_fd = sync_p[0];
 	c.err_fd = err_p[1];
 	c.out_fd = out_p[1];
+	c.mounted_fd = mnt_p[1];
 	a.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
 		  CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_PIDFD | CLONE_INTO_CGROUP;
 	a.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	a.exit_signal = SIGCHLD;
 	a.cgroup = (uint64_t)cgfd;
+	if (late) {
+		/* Starts in veil's own group; moved once its mounts are done. */
+		a.flags &= ~(uint64_t)(CLONE_INTO_CGROUP | CLONE_NEWCGROUP);
+		c.move_cgroup_ns = true;
+	}
 	pid = clone3_raw(&a);
-	if (pid < 0 && (errno == EINVAL || errno == E2BIG || errno == EOPNOTSUPP)) {
+	if (!late && pid < 0 && (errno == EINVAL || errno == E2BIG || errno == EOPNOTSUPP)) {
 		/* No CLONE_INTO_CGROUP: move the child ourselves, it unshares its cgroup ns after. */
 		a.flags &= ~(uint64_t)(CLONE_INTO_CGROUP | CLONE_NEWCGROUP);
 		c.move_cgroup_ns = true;
@@ -529,24 +575,20 @@ int launcher_container_start(const char *name, const struct oci_config *cfg,
 		close(sync_p[1]);
 		close(err_p[0]);
 		close(out_p[0]);
+		if (mnt_p[0] >= 0)
+			close(mnt_p[0]);
 		_exit(child_main(&c));
 	}
 	close(sync_p[0]);
 	close(err_p[1]);
 	close(out_p[1]);
 	sync_p[0] = err_p[1] = out_p[1] = -1;
-	if (c.move_cgroup_ns) {
-		char v[16];
-
-		snprintf(v, sizeof(v), "%d", pid);
-		{
-			_cleanup_free_ char *procs = NULL;
-
-			if (asprintf(&procs, "%s/cgroup.procs", cgroup_path) < 0)
-				r = -ENOMEM;
-			else
-				r = write_file(procs, v);
-		}
+	if (mnt_p[1] >= 0) {
+		close(mnt_p[1]);
+		mnt_p[1] = -1;
+	}
+	if (c.move_cgroup_ns && !late) {
+		r = move_into(pid, cgroup_path);
 		if (r < 0) {
 			errno = -r;
 			log_err("container '%s': Failed to move it into '%s': %m", name, cgroup_path);
@@ -564,6 +606,26 @@ int launcher_container_start(const char *name, const struct oci_config *cfg,
 	if (write(sync_p[1], "1", 1) != 1) {
 		r = log_err("container '%s': Failed to release it: %m", name);
 		goto kill;
+	}
+	if (late) {
+		char m;
+
+		/* EOF instead of the byte: it failed during setup; the reason follows below. */
+		if (read(mnt_p[0], &m, 1) == 1) {
+			r = move_into(pid, cgroup_path);
+			if (r < 0) {
+				errno = -r;
+				log_err("container '%s': Failed to move it into '%s': %m", name,
+					cgroup_path);
+				goto kill;
+			}
+			if (write(sync_p[1], "2", 1) != 1) {
+				r = log_err("container '%s': Failed to release it: %m", name);
+				goto kill;
+			}
+		}
+		close(mnt_p[0]);
+		mnt_p[0] = -1;
 	}
 	close(sync_p[1]);
 	sync_p[1] = -1;
@@ -599,6 +661,8 @@ fail:
 			close(err_p[i]);
 		if (out_p[i] >= 0)
 			close(out_p[i]);
+		if (mnt_p[i] >= 0)
+			close(mnt_p[i]);
 	}
 	return r < 0 ? r : -EIO;
 }

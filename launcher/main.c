@@ -20,10 +20,14 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "keyring/keyring.h"
+#include "launcher/attest.h"
 #include "launcher/boot.h"
 #include "launcher/cgroup.h"
+#include "launcher/container.h"
 #include "launcher/initdata.h"
 #include "launcher/manifest.h"
 #include "launcher/measure.h"
@@ -40,6 +44,8 @@
 
 static struct boot_options opts = { .loglevel = LOG_INFO };
 static pid_t sandbox_host_pid;
+/* The exact initdata bytes, sent to the KBS as init-data (it hashes them too). */
+static char *initdata_text;
 
 static void usage(FILE *f)
 {
@@ -87,6 +93,9 @@ static struct manifest *load_manifest(struct launcher_recorder *rec)
 			 id->algorithm, hex);
 		if (launcher_record_initdata(rec, id->digest, id->digest_len) < 0)
 			launcher_emergency(opts.sandbox, "Failed to bind the initdata digest");
+		initdata_text = strndup(buf, len);
+		if (!initdata_text)
+			launcher_emergency(opts.sandbox, "Out of memory");
 	}
 	if (!opts.manifest || !strcmp(opts.manifest, "-")) {
 		const struct initdata_entry *ent = id ? launcher_initdata_get(id, "veil.json") : NULL;
@@ -167,8 +176,83 @@ static void prepare_unit(struct launcher_unit *u, struct launcher_recorder *rec,
 	u->state = UNIT_WAITING;
 }
 
+/*
+ * Attests (when the manifest names a KBS), puts the released resources into
+ * veil's keyring and builds each container's grants ring. Fails closed: the
+ * caller starts no container when this fails (the cause is logged).
+ */
+static int attest_and_grant(struct launcher_pod *pod, struct keyring **ret)
+{
+	const struct manifest *m = pod->m;
+	struct launcher_attest_opts ao = { .tpm_tcti = opts.tpm, .initdata = initdata_text };
+	struct launcher_attest_stats st;
+	struct keyring *kr;
+	int r;
+
+	*ret = NULL;
+	if (!m->has_kbs)
+		return 0;
+	r = keyring_new(&kr);
+	if (r < 0)
+		return log_err("Failed to create veil's keyring: %s", strerror(-r));
+	r = launcher_attest(m, &ao, kr, &st);
+	if (r < 0)
+		goto fail;
+	log_info("attested in %.3fs (evidence %.3fs, network %.3fs, JWE %.4fs, keyring %.4fs): %u key(s)",
+		 st.total_s, st.evidence_s, st.network_s, st.jwe_s, st.keyring_s, st.resources);
+	for (size_t i = 0; i < pod->n_units; i++) {
+		const struct manifest_container *mc = pod->units[i].mc;
+		const char *grants[MANIFEST_KEYS_MAX];
+		char paths[MANIFEST_KEYS_MAX][KEYRING_DESC_MAX];
+		key_serial_t ring;
+
+		if (!mc->n_keys)
+			continue;
+		for (size_t k = 0; k < mc->n_keys; k++) {
+			const struct manifest_resource *res = NULL;
+
+			for (size_t j = 0; j < m->n_resources; j++)
+				if (!strcmp(m->resources[j].name, mc->keys[k]))
+					res = &m->resources[j];
+			r = res ? keyring_uri_to_desc(res->uri, strlen(res->uri), paths[k], sizeof(paths[k]))
+				: -ENOKEY;
+			if (r < 0) {
+				log_err("container '%s': grant '%s' names no resource", mc->name, mc->keys[k]);
+				goto fail;
+			}
+			grants[k] = paths[k] + strlen(KEYRING_DESC_PREFIX);
+		}
+		r = keyring_container_new(kr, mc->name, grants, mc->n_keys, &ring);
+		if (r < 0) {
+			log_err("container '%s': Failed to build its grants: %s", mc->name, strerror(-r));
+			goto fail;
+		}
+		pod->units[i].grants_ring = ring;
+		log_info("container '%s' is granted %zu key(s) (ring %d)", mc->name, mc->n_keys, (int)ring);
+	}
+	*ret = kr;
+	return 0;
+fail:
+	keyring_revoke_all(kr);
+	keyring_free(kr);
+	return r;
+}
+
+static void free_units(struct launcher_pod *pod)
+{
+	for (size_t i = 0; i < pod->n_units; i++) {
+		if (pod->units[i].cgroup)
+			(void)launcher_cgroup_remove(pod->units[i].cgroup);
+		free(pod->units[i].cgroup);
+		launcher_oci_free(pod->units[i].cfg);
+	}
+	free(pod->units);
+	pod->units = NULL;
+}
+
 static int run_pod(void)
 {
+	struct keyring *kr;
 	struct launcher_recorder rec;
 	struct launcher_cgroups cg;
 	struct launcher_pod pod = { 0 };
@@ -199,26 +283,44 @@ static int run_pod(void)
 		launcher_emergency(opts.sandbox, "Failed to set up cgroups");
 	pod.m = m;
 	pod.sandbox = opts.sandbox;
+	/* The LSM refuses mounts inside a confined leaf: enter it after the mounts. */
+	if (lsm || opts.cgroup_after_mounts)
+		pod.start_flags |= LAUNCHER_START_CGROUP_AFTER_MOUNTS;
 	pod.n_units = m->n_containers;
 	pod.units = calloc(m->n_containers, sizeof(*pod.units));
 	if (!pod.units)
 		launcher_emergency(opts.sandbox, "Out of memory");
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; i < m->n_containers; i++) {
 		pod.units[i].mc = &m->containers[i];
 		prepare_unit(&pod.units[i], &rec, &cg, m);
 	}
-	/* The recorder's TPM connection is not needed by the loop. */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_info("measured %zu container(s) in %.3fs", m->n_containers,
+		 (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	/* The recorder's TPM connection is not needed any more: attestation quotes on its own. */
 	launcher_record_close(&rec);
+	if (attest_and_grant(&pod, &kr) < 0) {
+		/* The emergency path does not return: leave nothing behind on a sandbox host. */
+		free_units(&pod);
+		launcher_cgroup_done(&cg);
+		launcher_emergency(opts.sandbox, "Attestation failed: no container starts");
+	}
 	status = launcher_supervise(&pod);
+	/* Whatever ended the pod, the keys it was given end with it. */
+	if (kr) {
+		r = keyring_revoke_all(kr);
+		if (r < 0)
+			log_err("Failed to revoke the pod's keys: %s", strerror(-r));
+		else
+			log_info("revoked %d key(s)", r);
+		keyring_free(kr);
+	}
 	if (status < 0)
 		launcher_emergency(opts.sandbox, "The event loop could not start");
-	for (size_t i = 0; i < pod.n_units; i++) {
-		if (pod.units[i].cgroup)
-			(void)launcher_cgroup_remove(pod.units[i].cgroup);
-		free(pod.units[i].cgroup);
-		launcher_oci_free(pod.units[i].cfg);
-	}
-	free(pod.units);
+	free_units(&pod);
 	launcher_cgroup_done(&cg);
 	launcher_manifest_free(m);
 	log_info("pod finished with status %d", status);
@@ -325,9 +427,16 @@ int main(int argc, char **argv)
 		{ "sandbox", no_argument, NULL, 's' },	{ "initdata", required_argument, NULL, 'i' },
 		{ "tpm", required_argument, NULL, 't' }, { "eventlog", required_argument, NULL, 'e' },
 		{ "verbose", no_argument, NULL, 'v' },	{ "help", no_argument, NULL, 'h' },
+		{ "cgroup-after-mounts", no_argument, NULL, 'c' },
 		{}
 	};
 	int c;
+
+	/*
+	 * tpm2-tss logs expected TPM errors (an AK not yet created) to stderr,
+	 * which is PID 1's console. Our own messages say what matters.
+	 */
+	setenv("TSS2_LOG", "all+none", 0);
 
 	log_set_prefix("veil-init");
 	if (getpid() == 1)
@@ -348,6 +457,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			opts.loglevel = LOG_DEBUG;
+			break;
+		case 'c':
+			opts.cgroup_after_mounts = true;
 			break;
 		case 'h':
 			usage(stdout);

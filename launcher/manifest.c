@@ -164,7 +164,7 @@ static int parse_container(json_t *o, size_t idx, struct manifest_container *c,
 
 static int parse_kbs(json_t *o, struct manifest *m, struct vjson_err *e)
 {
-	static const char *const keys[] = { "url", "ca", "tee", "resources", NULL };
+	static const char *const keys[] = { "url", "ca", "tee", "resources", "deadline_ms", NULL };
 	static const char *const tees[] = { "tpm", "snp", "tdx", "az-snp-vtpm", "az-tdx-vtpm",
 					    "sample", NULL };
 	static const char *const rkeys[] = { "name", "uri", NULL };
@@ -198,6 +198,14 @@ static int parse_kbs(json_t *o, struct manifest *m, struct vjson_err *e)
 		return err_at(e, -EINVAL, "'kbs.tee': '%s' is not a known TEE", s);
 	if (dup_str(s, &m->kbs_tee) < 0)
 		return -ENOMEM;
+	{
+		int64_t v = MANIFEST_KBS_DEADLINE_DEFAULT_MS;
+
+		r = vjson_get_int_opt(o, "kbs", "deadline_ms", 100, MANIFEST_KBS_DEADLINE_MAX_MS, &v, e);
+		if (r < 0)
+			return r;
+		m->kbs_deadline_ms = (unsigned int)v;
+	}
 	arr = NULL;
 	r = vjson_get_array_opt(o, "kbs", "resources", MANIFEST_RESOURCES_MAX, &arr, e);
 	if (r < 0)

@@ -21,6 +21,8 @@
 #define MANIFEST_RESOURCES_MAX 64u
 #define MANIFEST_RESTART_MAX 1000
 #define MANIFEST_BACKOFF_MAX_MS 600000
+#define MANIFEST_KBS_DEADLINE_DEFAULT_MS 60000
+#define MANIFEST_KBS_DEADLINE_MAX_MS 600000
 
 enum launcher_restart { LAUNCHER_RESTART_NEVER, LAUNCHER_RESTART_ON_FAILURE, LAUNCHER_RESTART_ALWAYS };
 enum launcher_shutdown { LAUNCHER_SHUTDOWN_LAST_EXIT, LAUNCHER_SHUTDOWN_NEVER };
@@ -49,6 +51,7 @@ struct manifest {
 	size_t n_containers;
 	bool has_kbs;
 	char *kbs_url, *kbs_ca, *kbs_tee;
+	unsigned int kbs_deadline_ms;	/* attestation, retries included */
 	struct manifest_resource *resources;
 	size_t n_resources;
 	bool lsm_degraded_allowed;

@@ -302,6 +302,11 @@ static void *worker(void *arg)
 		atomic_store(&p->err, -ENOMEM);
 		return NULL;
 	}
+	/*
+	 * Fault the buffers in now: a read into a page not yet mapped cannot complete
+	 * inline, and io_uring would punt every first read to an io-wq thread.
+	 */
+	memset(bufs, 0, (size_t)QD * CHUNK);
 	r = io_uring_queue_init(QD, &ring, 0);
 	if (r < 0) {
 		free(bufs);

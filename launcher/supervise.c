@@ -107,7 +107,8 @@ static int start_unit(struct loop *l, size_t idx)
 	struct epoll_event ev = { .events = EPOLLIN };
 	int r;
 
-	r = launcher_container_start(u->mc->name, u->cfg, u->cgroup, &s);
+	r = launcher_container_start(u->mc->name, u->cfg, u->cgroup, u->grants_ring,
+				     l->pod->start_flags, &s);
 	if (r < 0) {
 		u->status = 1;
 		return r;

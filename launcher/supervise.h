@@ -26,6 +26,7 @@ struct launcher_unit {
 	const struct manifest_container *mc;
 	struct oci_config *cfg;
 	char *cgroup;
+	int32_t grants_ring;	/* keyring_container_new()'s ring, 0: no grants */
 	enum unit_state state;
 	pid_t pid;
 	int pidfd;
@@ -42,6 +43,7 @@ struct launcher_pod {
 	struct launcher_unit *units;
 	size_t n_units;
 	bool sandbox;
+	unsigned int start_flags;	/* LAUNCHER_START_* for every container */
 };
 
 /* Runs until shutdown; returns the pod's exit status (see docs/manifest.md). */

@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "attest/eventlog.h"
+#include "launcher/image.h"
 #include "launcher/manifest.h"
 #include "launcher/measure.h"
 #include "launcher/record.h"
@@ -110,13 +112,49 @@ static int pcr(const char *path, bool degraded)
 	return 0;
 }
 
+/*
+ * An OCI image layout (issue 10): the manifest digest a user pins and the
+ * event content veil-init records for it (docs/images.md).
+ */
+static int measure_image(const char *layout, const char *ref)
+{
+	struct launcher_image *img = NULL;
+	_cleanup_free_ char *cfg = NULL, *ev = NULL;
+	struct vjson_err e = { { 0 } };
+	int r;
+
+	r = launcher_image_open(layout, ref, &img, &e);
+	if (r == 0)
+		r = launcher_image_runtime_config(img, -1, NULL, &cfg, &e);
+	if (r == 0)
+		r = launcher_image_event(img, ref, cfg, strlen(cfg), &ev);
+	if (r < 0) {
+		log_err("Failed to measure image '%s': %s", layout, e.msg);
+		launcher_image_free(img);
+		return 1;
+	}
+	printf("%s\n%s\n", img->manifest_digest, ev);
+	launcher_image_free(img);
+	return 0;
+}
+
+static bool is_image_layout(const char *path)
+{
+	char p[4096];
+
+	snprintf(p, sizeof(p), "%s/oci-layout", path);
+	return access(p, F_OK) == 0;
+}
+
 int tool_measure(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "pcr", no_argument, NULL, 'p' },	 { "degraded", no_argument, NULL, 'd' },
 		{ "threads", required_argument, NULL, 'j' }, { "stats", no_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },	 {}
+		{ "help", no_argument, NULL, 'h' },	 { "ref", required_argument, NULL, 'r' },
+		{}
 	};
+	const char *ref = NULL;
 	bool want_pcr = false, degraded = false, stats = false;
 	unsigned int threads = 0;
 	int c;
@@ -135,8 +173,12 @@ int tool_measure(int argc, char **argv)
 		case 's':
 			stats = true;
 			break;
+		case 'r':
+			ref = optarg;
+			break;
 		case 'h':
 			printf("usage: veil measure [--threads N] [--stats] BUNDLE\n"
+			       "       veil measure [--ref REF] IMAGE-LAYOUT\n"
 			       "       veil measure --pcr [--degraded] MANIFEST\n");
 			return 0;
 		default:
@@ -149,6 +191,8 @@ int tool_measure(int argc, char **argv)
 	}
 	if (want_pcr)
 		return pcr(argv[optind], degraded);
+	if (is_image_layout(argv[optind]))
+		return measure_image(argv[optind], ref);
 
 	char err[MEASURE_ERR_MAX], hex[7 + 65];
 	struct measure_stats st;

@@ -50,6 +50,7 @@ TEST(exposes_container_digests_of_a_log_that_replays)
 	add(&l, 23, "github.com/confidential-containers", "PullImage",
 	    "{\"image\":\"alpine\", \"digest\":\"sha256:cc\"}", true);
 	add(&l, 23, "github.com/veil", "container", "{\"name\":\"two\",\"digest\":\"sha256:bb\"}", true);
+	add(&l, 23, "github.com/veil", "policy", "{\"lsm\":\"x\"}", true);
 	ASSERT_EQ(0, attest_runtime_log_claims(l.buf, l.len, 23, EVENTLOG_ALG_SHA256, l.pcr, claims, msg,
 					       sizeof(msg)));
 	c = json_object_get(claims, "containers");
@@ -59,7 +60,8 @@ TEST(exposes_container_digests_of_a_log_that_replays)
 	EXPECT_STREQ("two", json_string_value(json_object_get(json_array_get(c, 1), "name")));
 	EXPECT_STREQ("sha256:bb", json_string_value(json_object_get(json_array_get(c, 1), "digest")));
 	ev = json_object_get(claims, "runtime_events");
-	ASSERT_EQ(3, json_array_size(ev));
+	ASSERT_EQ(4, json_array_size(ev));
+	EXPECT_TRUE(json_is_false(json_object_get(claims, "degraded")));
 	EXPECT_STREQ("PullImage", json_string_value(json_object_get(json_array_get(ev, 1), "operation")));
 	EXPECT_STREQ("{\"image\":\"alpine\", \"digest\":\"sha256:cc\"}",
 		     json_string_value(json_object_get(json_array_get(ev, 1), "content")));
@@ -130,4 +132,17 @@ TEST(reads_aael_events_out_of_a_tdx_ccel)
 							   claims, msg, sizeof(msg)));
 	json_decref(claims);
 	free(log);
+}
+
+TEST(says_when_veil_init_ran_degraded)
+{
+	struct log l = { 0 };
+	json_t *claims = json_object();
+	char msg[200];
+
+	add(&l, 23, "github.com/veil", "degraded", "{\"lsm\":\"inactive\"}", true);
+	ASSERT_EQ(0, attest_runtime_log_claims(l.buf, l.len, 23, EVENTLOG_ALG_SHA256, l.pcr, claims, msg,
+					       sizeof(msg)));
+	EXPECT_TRUE(json_is_true(json_object_get(claims, "degraded")));
+	json_decref(claims);
 }

@@ -201,10 +201,17 @@ TEST(replays_the_event_log_against_the_rtmrs)
 	EXPECT_EQ(-EKEYREJECTED, verify(ev, binding, &claims, err));
 	EXPECT_STREQ("tdx evidence: replaying the event log does not give RTMR3", err);
 	json_decref(ev);
-	/* The recorded RTMR0 is not empty: a log without its firmware events fails there. */
-	q = tu_read_vector("tdx/trustee-tdx_quote_4.dat", &n);
-	memcpy(q + BODY + REPORT_DATA, binding, ATTEST_BINDING_LEN);
-	memset(q + BODY + REPORT_DATA + ATTEST_BINDING_LEN, 0, 16);
+	/* Records for RTMR0 (CC-MR 1) must replay to it too; the recorded RTMR0 is not this. */
+	q[BODY + RTMR0 + 3 * 48] ^= 1;
+	{
+		uint8_t *rec;
+		size_t len;
+
+		ASSERT_EQ(0, eventlog_aael_encode(1, EVENTLOG_ALG_SHA384, "fw", "boot", "x", &rec, &len));
+		memcpy(log + loglen, rec, len);
+		loglen += len;
+		free(rec);
+	}
 	ev = evidence(q, n, log, loglen);
 	EXPECT_EQ(-EKEYREJECTED, verify(ev, binding, &claims, err));
 	EXPECT_STREQ("tdx evidence: replaying the event log does not give RTMR0", err);

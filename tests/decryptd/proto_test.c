@@ -68,6 +68,7 @@ TEST(config_is_checked_field_by_field)
 		{ "{\"models\":{\"m\":{\"sealed\":\"/s\",\"key\":\"k\",\"grant\":[1]}}}", "grant[0]" },
 		{ "{\"models\":{\"m/x\":{\"sealed\":\"/s\",\"key\":\"k\",\"grant\":[]}}}", "model name" },
 		{ "{\"extra\":1}", "unknown field" },
+		{ "{\"receipts\":\"log\"}", "'receipts'" },
 	};
 	struct decryptd_config c;
 	struct vjson_err e;

@@ -17,7 +17,9 @@
 
 #include "lib/cleanup.h"
 #include "lib/fd.h"
+#include "attest/eventlog.h"
 #include "fhe/seal.h"
+#include <openssl/evp.h>
 #include "lib/frame.h"
 #include "tests/decryptd/common.h"
 
@@ -25,7 +27,8 @@
 
 static struct dd_model model;
 
-static void start(struct dd *d, const char *io, unsigned int queue, unsigned int workers)
+static void start_ex(struct dd *d, const char *io, unsigned int queue, unsigned int workers,
+		     const char *extra)
 {
 	static char cfg[8192];
 	struct dd_key keys[2];
@@ -35,12 +38,17 @@ static void start(struct dd *d, const char *io, unsigned int queue, unsigned int
 	keys[0] = (struct dd_key){ "veil:test/fhe/m1", model.sk, model.sk_len };
 	keys[1] = (struct dd_key){ "veil:test/fhe/m2", model.sk, model.sk_len };
 	snprintf(cfg, sizeof(cfg),
-		 "{\"socket\":\"@SOCK@\",\"io\":\"%s\",\"queue\":%u,\"workers\":%u,"
+		 "{\"socket\":\"@SOCK@\",%s\"io\":\"%s\",\"queue\":%u,\"workers\":%u,"
 		 "\"containers\":{\"%s\":\"tester\"},"
 		 "\"models\":{\"m1\":{\"sealed\":\"@DIR@/m.sealed\",\"key\":\"veil:test/fhe/m1\",\"grant\":[\"tester\"]},"
 		 "\"m2\":{\"sealed\":\"@DIR@/m.sealed\",\"key\":\"veil:test/fhe/m2\",\"grant\":[\"other\"]}}}",
-		 io, queue, workers, dd_my_cgroup());
+		 extra, io, queue, workers, dd_my_cgroup());
 	dd_start(d, cfg, keys, 2);
+}
+
+static void start(struct dd *d, const char *io, unsigned int queue, unsigned int workers)
+{
+	start_ex(d, io, queue, workers, "");
 }
 
 /* One DECRYPT of model output i; 0 when every output is within the flooding bound. */
@@ -98,7 +106,7 @@ static void many_pings(const struct dd *d, unsigned int n)
 	close(fd);
 }
 
-TEST(answers_requests_over_multishot_io_uring)
+TEST_TIMEOUT(answers_requests_over_multishot_io_uring, 180)
 {
 	struct dd d = { 0 };
 
@@ -107,7 +115,7 @@ TEST(answers_requests_over_multishot_io_uring)
 	dd_stop(&d);
 }
 
-TEST(answers_requests_over_the_basic_io_uring_fallback)
+TEST_TIMEOUT(answers_requests_over_the_basic_io_uring_fallback, 180)
 {
 	struct dd d = { 0 };
 
@@ -116,7 +124,7 @@ TEST(answers_requests_over_the_basic_io_uring_fallback)
 	dd_stop(&d);
 }
 
-TEST(decrypts_sealed_outputs_within_the_flooding_bound)
+TEST_TIMEOUT(decrypts_sealed_outputs_within_the_flooding_bound, 180)
 {
 	struct dd d = { 0 };
 	int fd, st;
@@ -131,7 +139,47 @@ TEST(decrypts_sealed_outputs_within_the_flooding_bound)
 	dd_stop(&d);
 }
 
-TEST(refuses_what_is_not_an_output_ciphertext_of_the_model)
+TEST_TIMEOUT(each_decryption_leaves_a_receipt_in_aael_form, 180)
+{
+	struct dd d = { 0 };
+	_cleanup_free_ char *log = NULL;
+	char path[128], want[128];
+	uint8_t md[32];
+	unsigned int ml;
+	size_t len, off = 0, n = 0;
+	int fd, st;
+
+	start_ex(&d, "auto", 64, 2, "\"receipts\":\"@DIR@/receipts.log\",");
+	fd = dd_connect(&d);
+	ASSERT_GE(fd, 0);
+	for (unsigned int i = 0; i < 3; i++)
+		ASSERT_EQ(0, decrypt_one(fd, i, i, &st));
+	ASSERT_EQ(0, dd_ping(fd, 9, "no receipt", &(struct decryptd_reply){ 0 },
+			     (uint8_t[256]){ 0 }, 256));
+	close(fd);
+	snprintf(path, sizeof(path), "%s/receipts.log", d.dir);
+	ASSERT_EQ(0, fd_read_file(path, 1 << 20, &log, &len));
+	while (off < len) {
+		struct eventlog_record rec;
+		int r = eventlog_parse_record((uint8_t *)log + off, len - off, &rec);
+
+		ASSERT_GT(r, 0);
+		ASSERT_NONNULL(rec.text);
+		/* the ciphertext's digest, the model, the caller */
+		ASSERT_EQ(1, EVP_Digest(model.ct[n], model.ct_len[n], md, &ml, EVP_sha256(), NULL));
+		snprintf(want, sizeof(want), "veil-decryptd decrypt model=m1 ct=");
+		for (int k = 0; k < 32; k++)
+			snprintf(want + strlen(want), 3, "%02x", md[k]);
+		strcat(want, " caller=tester time=");
+		EXPECT_EQ(0, strncmp(rec.text, want, strlen(want)));
+		off += (size_t)r;
+		n++;
+	}
+	EXPECT_EQ(3, n);
+	dd_stop(&d);
+}
+
+TEST_TIMEOUT(refuses_what_is_not_an_output_ciphertext_of_the_model, 180)
 {
 	struct dd d = { 0 };
 	uint8_t junk[64], *fresh = NULL, *trunc;
@@ -180,7 +228,7 @@ TEST(refuses_what_is_not_an_output_ciphertext_of_the_model)
 	dd_stop(&d);
 }
 
-TEST(hardens_itself_before_serving)
+TEST_TIMEOUT(hardens_itself_before_serving, 180)
 {
 	struct dd d = { 0 };
 	char path[64], line[256];
@@ -219,7 +267,7 @@ TEST(hardens_itself_before_serving)
 	dd_stop(&d);
 }
 
-TEST(unknown_model_is_answered_and_connection_stays)
+TEST_TIMEOUT(unknown_model_is_answered_and_connection_stays, 180)
 {
 	struct dd d = { 0 };
 	const uint8_t ct[1] = { 0xaa };
@@ -244,7 +292,7 @@ TEST(unknown_model_is_answered_and_connection_stays)
 	dd_stop(&d);
 }
 
-TEST(container_without_grant_is_refused_and_disconnected)
+TEST_TIMEOUT(container_without_grant_is_refused_and_disconnected, 180)
 {
 	struct dd d = { 0 };
 	const uint8_t ct[1] = { 0xaa };
@@ -292,7 +340,7 @@ static int cgroup2_mount(char *out, size_t cap)
 	return found;
 }
 
-TEST(peer_in_an_unmapped_cgroup_is_refused)
+TEST_TIMEOUT(peer_in_an_unmapped_cgroup_is_refused, 180)
 {
 	struct dd d = { 0 };
 	char mnt[4096], dir[8400], procs[8500];

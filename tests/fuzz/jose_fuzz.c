@@ -15,10 +15,24 @@
 #include "kbs/token.h"
 #include "lib/json.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 static struct kbs_token_signer signer;
 static struct kbs_admin admin;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char err[256];
+
+	(void)argc, (void)argv;
+	kbs_token_signer_init(&signer, NULL, NULL, err, sizeof(err));
+	admin.mode = KBS_ADMIN_AUTHENTICATED;
+	admin.key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	admin.roles[0] = strdup("admin");
+	admin.n_roles = 1;
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
@@ -27,13 +41,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	json_t *v, *claims;
 	EVP_PKEY *k;
 
-	if (!signer.key) {
-		kbs_token_signer_init(&signer, NULL, NULL, err, sizeof(err));
-		admin.mode = KBS_ADMIN_AUTHENTICATED;
-		admin.key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-		admin.roles[0] = strdup("admin");
-		admin.n_roles = 1;
-	}
+	if (!signer.key || !admin.key)
+		return 0;
 	if (vjson_parse((const char *)data, size, 64 << 10, 16, &v, &e) == 0) {
 		if (attest_jwk_parse_tee_key(v, &k, err, sizeof(err)) == 0)
 			EVP_PKEY_free(k);

@@ -12,9 +12,20 @@
 #include "attest/jwe.h"
 #include "lib/secmem.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 static EVP_PKEY *keys[3];
+
+/* Key generation (RSA especially) is slow under sanitizers: once, before the per-input timeout. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	keys[0] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	keys[1] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
+	keys[2] = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
@@ -23,12 +34,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	size_t n;
 	EVP_PKEY *k;
 
-	if (!keys[0]) {
-		keys[0] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-		keys[1] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
-		keys[2] = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	}
-	if (size < 1)
+	if (size < 1 || !keys[0] || !keys[1] || !keys[2])
 		return 0;
 	k = keys[data[0] % 3];
 	if (attest_jwe_decrypt(k, (const char *)data + 1, size - 1, &pt, &n, err, sizeof(err)) == 0)

@@ -606,3 +606,34 @@ TEST(runtime_config_applies_overrides_users_and_secure_defaults)
 	launcher_image_free(img);
 	it_cleanup();
 }
+
+TEST(veil_measure_prints_the_manifest_digest_and_event)
+{
+	char layout[300], cmd[800], out[1024] = { 0 }, *nl;
+	_cleanup_free_ char *cfg = NULL, *ev = NULL;
+	struct launcher_image *img = NULL;
+	struct vjson_err e = { { 0 } };
+	FILE *p;
+	size_t n;
+
+	setup();
+	snprintf(layout, sizeof(layout), "%s/plain", S);
+	ASSERT_EQ(0, build(layout, "v1"));
+	snprintf(cmd, sizeof(cmd), "'%s/veil' measure --ref v1 '%s'", harness_builddir(), layout);
+	p = popen(cmd, "r");
+	ASSERT_NONNULL(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	ASSERT_EQ(0, pclose(p));
+	out[n] = '\0';
+	ASSERT_EQ(0, launcher_image_open(layout, "v1", &img, &e));
+	ASSERT_EQ(0, launcher_image_runtime_config(img, -1, NULL, &cfg, &e));
+	ASSERT_EQ(0, launcher_image_event(img, "v1", cfg, strlen(cfg), &ev));
+	nl = strchr(out, '\n');
+	ASSERT_NONNULL(nl);
+	*nl = '\0';
+	EXPECT_STREQ(img->manifest_digest, out);
+	nl[1 + strcspn(nl + 1, "\n")] = '\0';
+	EXPECT_STREQ(ev, nl + 1);
+	launcher_image_free(img);
+	it_cleanup();
+}

@@ -38,16 +38,20 @@ FIXTURE_SETUP(sb)
 	self->run.out_fd = -1;
 }
 
-static int leftover_cgroups(void)
+/* veil-init --sandbox names its group after the outer process: veil-sandbox-PID. */
+static int leftover_cgroups_of(pid_t pid)
 {
 	char *out;
 	int st, n;
 
-	out = lt_sh(&st, "find /sys/fs/cgroup -maxdepth 8 -type d -name 'veil-sandbox-*' 2>/dev/null | wc -l");
+	out = lt_sh(&st, "find /sys/fs/cgroup -maxdepth 8 -type d -name 'veil-sandbox-%d' 2>/dev/null | wc -l",
+		    (int)pid);
 	n = out ? atoi(out) : -1;
 	free(out);
 	return n;
 }
+
+#define leftover_cgroups() leftover_cgroups_of(self->run.pid)
 
 FIXTURE_TEARDOWN(sb)
 {
@@ -494,7 +498,6 @@ TEST_TIMEOUT(malformed_inputs_are_reported_and_veil_init_ends_cleanly, 120)
 		lt_run_done(&r);
 		lt_rm_rf(dir);
 	}
-	EXPECT_EQ(0, leftover_cgroups());
 }
 
 TEST_F(sb, a_refused_container_does_not_stop_the_others)
@@ -567,4 +570,77 @@ TEST_F(sb, extends_tpm_pcr_23_and_binds_initdata_in_pcr_8)
 	memcpy(zero_id + 32, id, 32);
 	EVP_Digest(zero_id, 64, p8, NULL, EVP_sha256(), NULL);
 	EXPECT_MEMEQ(p8, pcrs[8], 32);
+}
+
+static int leaf_procs(pid_t outer)
+{
+	char *out;
+	int st, n;
+
+	out = lt_sh(&st, "cat $(find /sys/fs/cgroup -maxdepth 8 -type d -path '*/veil-sandbox-%d/c' 2>/dev/null)/cgroup.procs "
+			 "2>/dev/null | wc -l", (int)outer);
+	n = out ? atoi(out) : -1;
+	free(out);
+	return n;
+}
+
+static void in_leaf_while_running(struct _fixture_sb *self, bool late)
+{
+	const char *args[] = { lt_prog("veil-init"), "--sandbox", late ? "--cgroup-after-mounts" : "-v",
+			       NULL, NULL };
+	char man[128];
+
+	ASSERT_EQ(0, lt_bundle(self->dir, "c", SH("cat /proc/self/cgroup; sleep 4")));
+	ASSERT_EQ(0, lt_manifest(self->dir,
+				 "{\"version\":1,\"containers\":[{\"name\":\"c\",\"bundle\":\"%s/c\"}],"
+				 "\"policy\":{\"lsm\":\"degraded-allowed\"}}", self->dir));
+	snprintf(man, sizeof(man), "%s/manifest.json", self->dir);
+	args[3] = man;
+	ASSERT_EQ(0, lt_start(&self->run, args));
+	/* The container (its sh and sleep) sits in its leaf... */
+	int n = 0;
+	for (int i = 0; i < 100 && n < 1; i++) {
+		usleep(100 * 1000);
+		n = leaf_procs(self->run.pid);
+	}
+	EXPECT_GE(n, 1);
+	ASSERT_EQ(0, lt_wait(&self->run, 20));
+	EXPECT_EQ(0, self->run.status);
+	/* ...and its cgroup namespace is rooted there. */
+	EXPECT_TRUE(has(&self->run, "c: 0::/\n"));
+	EXPECT_EQ(0, leftover_cgroups());
+}
+
+TEST_F(sb, container_is_born_in_its_cgroup_leaf)
+{
+	in_leaf_while_running(self, false);
+}
+
+TEST_F(sb, container_can_enter_its_leaf_after_its_mounts)
+{
+	in_leaf_while_running(self, true);
+}
+
+TEST_F(sb, late_cgroup_entry_keeps_every_other_setting)
+{
+	const char *extra[] = { "--cgroup-after-mounts", NULL };
+
+	ASSERT_EQ(0, lt_bundle(self->dir, "c",
+			       "{\"process\":{\"args\":[\"/bin/sh\",\"-c\",\"hostname; id; grep -E 'CapEff|NoNewPrivs|Seccomp:' /proc/self/status; "
+			       "touch /x 2>/dev/null || echo ROOT-READONLY; mkdir /tmp/d || echo MKDIR-DENIED\"],"
+			       "\"user\":{\"uid\":1000,\"gid\":1000}},"
+			       "\"linux\":{\"maskedPaths\":[\"/etc/secret\"],\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+			       "\"syscalls\":[{\"names\":[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\"}]}}}"));
+	ASSERT_EQ(0, lt_manifest(self->dir,
+				 "{\"version\":1,\"containers\":[{\"name\":\"c\",\"bundle\":\"%s/c\"}],"
+				 "\"policy\":{\"lsm\":\"degraded-allowed\"}}", self->dir));
+	ASSERT_EQ(0, lt_sandbox(&self->run, self->dir, 30, extra));
+	EXPECT_EQ(0, self->run.status);
+	EXPECT_TRUE(has(&self->run, "c: veil-test"));
+	EXPECT_TRUE(has(&self->run, "c: uid=1000 gid=1000"));
+	EXPECT_TRUE(has(&self->run, "c: CapEff:\t0000000000000000"));
+	EXPECT_TRUE(has(&self->run, "c: NoNewPrivs:\t1"));
+	EXPECT_TRUE(has(&self->run, "c: Seccomp:\t2"));
+	EXPECT_TRUE(has(&self->run, "c: ROOT-READONLY"));
+	EXPECT_TRUE(has(&self->run, "c: MKDIR-DENIED"));
 }

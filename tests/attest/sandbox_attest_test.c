@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Boot-time attestation end to end, natively: veil-init --sandbox measures a
+ * pod into a private swtpm, attests to a real veil-kbs over HTTPS, puts the
+ * released key into the kernel keyring and starts the containers. The KBS's
+ * policy pins PCR 23 to `veil measure --pcr`: one changed byte in a container
+ * and no key is released, no container starts. Every fault fails closed.
+ */
+#include "tests/harness.h"
+
+#include <unistd.h>
+
+#include "attest/evidence.h"
+#include "lib/base64.h"
+#include "lib/fd.h"
+#include "tests/kbs/kbs_proc.h"
+#include "tests/launcher/util.h"
+#include "tests/swtpm.h"
+
+/* The resource, and the SHA-256 a container prints when it reads it. */
+static const char model_key[] = "fhe-seed:0123456789abcdef01234567";
+
+FIXTURE(pod) {
+	struct kbs_proc kbs;
+	struct test_swtpm sw;
+	char dir[64], trust[128], sha[65];
+};
+
+/* keyctl and its libraries into a busybox rootfs, so a container can read its keys. */
+static void add_keyctl(const char *rootfs)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; cd %s; for f in /usr/bin/keyctl $(ldd /usr/bin/keyctl | grep -o '/[^ ]*'); do "
+		 "mkdir -p .$(dirname $f); cp -L $f .$f; done", rootfs);
+	if (system(cmd) != 0)
+		harness_fail(__FILE__, __LINE__, true, "command failed: %s", cmd);
+}
+
+static void trust_ak(struct test_swtpm *sw, const char *trust)
+{
+	uint8_t binding[ATTEST_BINDING_LEN] = { 0 }, *der;
+	struct attest_evidence_opts eo = { .tpm_tcti = sw->tcti };
+	char path[300];
+	const char *ak;
+	json_t *ev;
+	size_t n;
+
+	ASSERT_EQ(0, attest_evidence_collect("tpm", binding, &eo, &ev, NULL, 0));
+	ak = json_string_value(json_object_get(ev, "ak_public"));
+	ASSERT_NONNULL(ak);
+	ASSERT_EQ(0, b64_decode(ak, strlen(ak), &der, &n));
+	snprintf(path, sizeof(path), "%s/tpm/ak/pod.der", trust);
+	ASSERT_EQ(0, fd_write_file_atomic(path, der, n, 0644));
+	free(der);
+	json_decref(ev);
+}
+
+static const char reader_patch[] =
+	"{\"process\":{\"args\":[\"/bin/sh\",\"-c\","
+	"\"PATH=/usr/bin:/bin; k=$(keyctl search @s user veil:veil/keys/model 2>/dev/null) && "
+	"echo key-sha256=$(keyctl pipe $k | sha256sum | cut -c1-64) || echo no-key\"]}}";
+
+FIXTURE_SETUP(pod)
+{
+	char extra[300], path[400], cmd[300];
+	int st;
+
+	if (!lt_have_busybox())
+		SKIP("busybox-static is not installed");
+	if (system("command -v keyctl >/dev/null") != 0)
+		SKIP("keyutils (keyctl) is not installed");
+	ASSERT_EQ(0, lt_tmpdir(self->dir));
+	snprintf(self->trust, sizeof(self->trust), "%s/trust", self->dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/tpm/ak", self->trust);
+	ASSERT_EQ(0, system(cmd));
+	ASSERT_EQ(0, test_swtpm_start(&self->sw));
+	trust_ak(&self->sw, self->trust);
+	snprintf(extra, sizeof(extra), "\"trust_dir\":\"%s\"", self->trust);
+	ASSERT_EQ(0, kbs_proc_start(&self->kbs, extra, false));
+	snprintf(path, sizeof(path), "%s/key", self->kbs.dir);
+	ASSERT_EQ(0, fd_write_file_atomic(path, model_key, strlen(model_key), 0600));
+	ASSERT_EQ(0, kbs_proc_admin(&self->kbs, "put-resource veil/keys/model %s", path));
+	unlink(path);
+	{
+		char *out = lt_sh(&st, "printf %%s '%s' | sha256sum | cut -c1-64", model_key);
+
+		ASSERT_NONNULL(out);
+		snprintf(self->sha, sizeof(self->sha), "%.64s", out);
+		free(out);
+	}
+	ASSERT_EQ(0, lt_bundle(self->dir, "granted", reader_patch));
+	ASSERT_EQ(0, lt_bundle(self->dir, "other", reader_patch));
+	snprintf(path, sizeof(path), "%s/granted/rootfs", self->dir);
+	add_keyctl(path);
+	snprintf(path, sizeof(path), "%s/other/rootfs", self->dir);
+	add_keyctl(path);
+}
+
+FIXTURE_TEARDOWN(pod)
+{
+	kbs_proc_stop(&self->kbs);
+	test_swtpm_stop(&self->sw);
+	if (self->dir[0])
+		lt_rm_rf(self->dir);
+}
+
+static void write_manifest(const char *dir, const char *url, const char *ca)
+{
+	/* A short attestation deadline: the fault tests wait for it. */
+	ASSERT_EQ(0, lt_manifest(dir,
+		"{\"version\":1,\"containers\":["
+		"{\"name\":\"granted\",\"bundle\":\"%s/granted\",\"keys\":[\"model\"],\"order\":1},"
+		"{\"name\":\"other\",\"bundle\":\"%s/other\",\"order\":2}],"
+		"\"kbs\":{\"url\":\"%s\",\"ca\":\"%s\",\"tee\":\"tpm\",\"deadline_ms\":3000,"
+		"\"resources\":[{\"name\":\"model\",\"uri\":\"kbs:///veil/keys/model\"}]},"
+		"\"policy\":{\"lsm\":\"degraded-allowed\"},\"shutdown\":\"last-exit\"}",
+		dir, dir, url, ca));
+}
+
+/* The policy the model owner writes: tpm only, PCR 23 = what `veil measure --pcr` says. */
+static void pin_pcr23(struct kbs_proc *kbs, const char *dir)
+{
+	char policy[1024], path[160], *pcr;
+	int st;
+
+	pcr = lt_sh(&st, "%s measure --pcr --degraded %s/manifest.json", lt_prog("veil"), dir);
+	ASSERT_EQ(0, st);
+	ASSERT_NONNULL(pcr);
+	ASSERT_GE(strlen(pcr), 64);
+	snprintf(policy, sizeof(policy),
+		 "{\"version\":1,\"rules\":[{\"name\":\"measured pod\",\"resources\":[\"veil/keys/*\"],"
+		 "\"tee\":[\"tpm\"],\"claims\":{\"tpm.pcr23\":\"%.64s\"}}]}", pcr);
+	free(pcr);
+	snprintf(path, sizeof(path), "%s/policy.json", dir);
+	ASSERT_EQ(0, lt_write(path, policy));
+	ASSERT_EQ(0, kbs_proc_admin(kbs, "set-policy %s", path));
+}
+
+static int boot(struct lt_run *r, struct _fixture_pod *self)
+{
+	const char *extra[] = { "--tpm", self->sw.tcti, NULL };
+
+	return lt_sandbox(r, self->dir, 120, extra);
+}
+
+TEST_F_TIMEOUT(pod, measured_pod_gets_its_key_and_only_the_granted_container_reads_it, 180)
+{
+	char want[100];
+	struct lt_run r;
+
+	write_manifest(self->dir, self->kbs.base, self->kbs.cacert);
+	pin_pcr23(&self->kbs, self->dir);
+	ASSERT_EQ(0, boot(&r, self));
+	TH_LOG("veil-init said:\n%s", r.out);
+	EXPECT_EQ(0, r.status);
+	snprintf(want, sizeof(want), "granted: key-sha256=%s", self->sha);
+	EXPECT_NONNULL(strstr(r.out, want));
+	EXPECT_NONNULL(strstr(r.out, "other: no-key"));
+	EXPECT_NONNULL(strstr(r.out, "revoked 1 key(s)"));
+	/* veil-init logs serials and sizes, never the bytes. */
+	EXPECT_NULL(strstr(r.out, model_key));
+	lt_run_done(&r);
+}
+
+TEST_F_TIMEOUT(pod, one_changed_byte_in_a_container_gets_no_key_and_nothing_starts, 180)
+{
+	char path[160];
+	struct lt_run r;
+
+	write_manifest(self->dir, self->kbs.base, self->kbs.cacert);
+	pin_pcr23(&self->kbs, self->dir);
+	/* After the owner's policy was made: one byte of one file. */
+	snprintf(path, sizeof(path), "%s/other/rootfs/etc/veil-test-file", self->dir);
+	ASSERT_EQ(0, lt_write(path, "x"));
+	ASSERT_EQ(0, boot(&r, self));
+	TH_LOG("veil-init said:\n%s", r.out);
+	EXPECT_NE(0, r.status);
+	EXPECT_NONNULL(strstr(r.out, "PolicyDeny"));
+	EXPECT_NONNULL(strstr(r.out, "Attestation failed: no container starts"));
+	EXPECT_NULL(strstr(r.out, "key-sha256="));
+	EXPECT_NULL(strstr(r.out, "no-key"));
+	lt_run_done(&r);
+}
+
+TEST_F_TIMEOUT(pod, kbs_down_fails_closed_with_its_cause, 180)
+{
+	struct lt_run r;
+
+	write_manifest(self->dir, "https://127.0.0.1:1", self->kbs.cacert);
+	ASSERT_EQ(0, boot(&r, self));
+	TH_LOG("veil-init said:\n%s", r.out);
+	EXPECT_NE(0, r.status);
+	EXPECT_NONNULL(strstr(r.out, "Connection refused"));
+	EXPECT_NONNULL(strstr(r.out, "Attestation failed: no container starts"));
+	EXPECT_NULL(strstr(r.out, "no-key"));
+	lt_run_done(&r);
+}
+
+TEST_F_TIMEOUT(pod, no_key_byte_is_left_in_any_file_after_a_run, 240)
+{
+	char *out;
+	struct lt_run r;
+	int st;
+
+	write_manifest(self->dir, self->kbs.base, self->kbs.cacert);
+	pin_pcr23(&self->kbs, self->dir);
+	ASSERT_EQ(0, boot(&r, self));
+	EXPECT_EQ(0, r.status);
+	lt_run_done(&r);
+	/*
+	 * Outside the KBS's own store (which holds it by design): /tmp, /run and
+	 * /var/tmp, where a careless launcher would leave a copy.
+	 */
+	out = lt_sh(&st, "grep -rlsF --exclude-dir=repository '%s' /tmp /run /var/tmp 2>/dev/null | "
+			 "grep -v '^%s/' | head -5", model_key, self->kbs.dir);
+	ASSERT_NONNULL(out);
+	EXPECT_STREQ("", out);
+	free(out);
+}
