@@ -12,24 +12,10 @@
 #include <unistd.h>
 
 #include "attest/tpm.h"
+#include "lib/errbuf.h"
 #include "lib/base64.h"
 #include "lib/cleanup.h"
 #include "lib/fd.h"
-
-static int say(char *err, size_t err_len, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int say(char *err, size_t err_len, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 static json_t *json_b64(const void *buf, size_t len)
 {
@@ -75,12 +61,12 @@ static int collect_tpm(const uint8_t binding[ATTEST_BINDING_LEN],
 
 	r = tpm_open(tcti, &t);
 	if (r < 0)
-		return say(err, err_len, r, "cannot open TPM '%s': %s", tcti, strerror(-r));
+		return errbuf_set(err, err_len, r, "cannot open TPM '%s': %s", tcti, strerror(-r));
 	/* The tpm carrier holds the first 32 bytes of the binding (§1.5). */
 	r = tpm_quote(t, ak, binding, 32, &q);
 	tpm_close(t);
 	if (r < 0)
-		return say(err, err_len, r, "TPM quote failed: %s", strerror(-r));
+		return errbuf_set(err, err_len, r, "TPM quote failed: %s", strerror(-r));
 	pcrs = json_array();
 	for (int i = 0; pcrs && i < TPM_PCR_COUNT; i++)
 		if (json_array_append_new(pcrs, json_hex(q.pcrs[i], TPM_SHA256_LEN)) < 0) {
@@ -235,7 +221,7 @@ static int collect_tdx(const uint8_t binding[ATTEST_BINDING_LEN],
 		r = -EPROTO;
 	}
 	if (r < 0)
-		return say(err, err_len, r, "configfs-tsm TDX report under '%s' failed: %s", root,
+		return errbuf_set(err, err_len, r, "configfs-tsm TDX report under '%s' failed: %s", root,
 			   strerror(-r));
 	q = json_b64(quote, len);
 	free(quote);
@@ -270,7 +256,7 @@ int attest_initdata_bind(const char *tee, const uint8_t *digest, size_t digest_l
 	int r;
 
 	if (digest_len != 32 && digest_len != 48 && digest_len != 64)
-		return say(err, err_len, -EINVAL, "initdata digest of %zu bytes", digest_len);
+		return errbuf_set(err, err_len, -EINVAL, "initdata digest of %zu bytes", digest_len);
 	if (strcmp(tee, "sample") == 0)
 		return 0;
 	if (strcmp(tee, "tpm") == 0) {
@@ -279,10 +265,10 @@ int attest_initdata_bind(const char *tee, const uint8_t *digest, size_t digest_l
 
 		r = tpm_open(tcti, &t);
 		if (r < 0)
-			return say(err, err_len, r, "cannot open TPM '%s': %s", tcti, strerror(-r));
+			return errbuf_set(err, err_len, r, "cannot open TPM '%s': %s", tcti, strerror(-r));
 		r = tpm_pcr_extend(t, 8, digest);
 		tpm_close(t);
-		return r < 0 ? say(err, err_len, r, "PCR 8 extend failed: %s", strerror(-r)) : 0;
+		return r < 0 ? errbuf_set(err, err_len, r, "PCR 8 extend failed: %s", strerror(-r)) : 0;
 	}
 	if (strcmp(tee, "snp") == 0) {
 		r = tsm_report_for("sev_guest", opts, &report, &len);
@@ -297,10 +283,10 @@ int attest_initdata_bind(const char *tee, const uint8_t *digest, size_t digest_l
 		if (r == 0 && len < TDX_QUOTE_REPORT_DATA_OFF + 64)
 			r = -EPROTO;
 	} else {
-		return say(err, err_len, -EOPNOTSUPP, "no initdata binding for TEE '%.64s'", tee);
+		return errbuf_set(err, err_len, -EOPNOTSUPP, "no initdata binding for TEE '%.64s'", tee);
 	}
 	if (r < 0)
-		return say(err, err_len, r, "cannot read a %s report to check the initdata: %s", tee,
+		return errbuf_set(err, err_len, r, "cannot read a %s report to check the initdata: %s", tee,
 			   strerror(-r));
 	/* HOST_DATA holds the first 32 bytes; MRCONFIGID the digest zero-padded to 48. */
 	{
@@ -310,7 +296,7 @@ int attest_initdata_bind(const char *tee, const uint8_t *digest, size_t digest_l
 		r = memcmp(report + off, want, n) == 0 ? 0 : -EPERM;
 	}
 	free(report);
-	return r < 0 ? say(err, err_len, r, "initdata digest does not match the %s launch value", tee) : 0;
+	return r < 0 ? errbuf_set(err, err_len, r, "initdata digest does not match the %s launch value", tee) : 0;
 }
 
 int attest_evidence_collect(const char *tee, const uint8_t binding[ATTEST_BINDING_LEN],
@@ -323,5 +309,5 @@ int attest_evidence_collect(const char *tee, const uint8_t binding[ATTEST_BINDIN
 		return collect_tpm(binding, opts, ret_evidence, err, err_len);
 	if (strcmp(tee, "tdx") == 0)
 		return collect_tdx(binding, opts, ret_evidence, err, err_len);
-	return say(err, err_len, -EOPNOTSUPP, "no evidence collector for TEE '%.64s'", tee);
+	return errbuf_set(err, err_len, -EOPNOTSUPP, "no evidence collector for TEE '%.64s'", tee);
 }

@@ -12,6 +12,7 @@
 #include <openssl/rsa.h>
 
 #include "attest/jwk.h"
+#include "lib/errbuf.h"
 #include "lib/base64.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
@@ -21,19 +22,6 @@
 #define IV_LEN 12
 #define TAG_LEN 16
 #define WRAPPED_LEN (CEK_LEN + 8)
-
-static int fail(char *err, size_t len, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t len, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && len) {
-		va_start(ap, fmt);
-		vsnprintf(err, len, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 /* Concat KDF (NIST SP 800-56A, RFC 7518 §4.6.2) = OpenSSL's SSKDF with SHA-256. */
 static int concat_kdf(const uint8_t *z, size_t zlen, uint8_t kek[32])
@@ -232,14 +220,14 @@ static int member(const json_t *o, const char *key, size_t want, size_t max, uin
 	struct vjson_err e;
 
 	if (vjson_get_string(o, "jwe", key, max / 3 * 4 + 8, &s, &e) < 0)
-		return fail(err, err_len, -EBADMSG, "%s", e.msg);
+		return errbuf_set(err, err_len, -EBADMSG, "%s", e.msg);
 	if (b64url_decode(s, strlen(s), ret, ret_len) < 0)
-		return fail(err, err_len, -EBADMSG, "'%s' is not unpadded base64url", key);
+		return errbuf_set(err, err_len, -EBADMSG, "'%s' is not unpadded base64url", key);
 	if (want && *ret_len != want) {
 		/* The caller's cleanup owns *ret: leave it nothing to free twice. */
 		free(*ret);
 		*ret = NULL;
-		return fail(err, err_len, -EBADMSG, "'%s' is %zu bytes, expected %zu", key, *ret_len,
+		return errbuf_set(err, err_len, -EBADMSG, "'%s' is %zu bytes, expected %zu", key, *ret_len,
 			    want);
 	}
 	return 0;
@@ -262,11 +250,11 @@ static int unwrap_ec(EVP_PKEY *key, const json_t *hdr, const uint8_t *ek, size_t
 	    vjson_get_object(hdr, "protected", "epk", &epk, &e) < 0 ||
 	    vjson_check_keys(epk, "protected.epk", ekeys, &e) < 0 ||
 	    vjson_get_string(epk, "protected.epk", "crv", 16, &ecrv, &e) < 0)
-		return fail(err, err_len, -EBADMSG, "%s", e.msg);
+		return errbuf_set(err, err_len, -EBADMSG, "%s", e.msg);
 	if (!crv || strcmp(crv, ecrv) != 0)
-		return fail(err, err_len, -EKEYREJECTED, "'epk.crv' '%.16s' is not the key's curve", ecrv);
+		return errbuf_set(err, err_len, -EKEYREJECTED, "'epk.crv' '%.16s' is not the key's curve", ecrv);
 	if (eklen != WRAPPED_LEN)
-		return fail(err, err_len, -EBADMSG, "'encrypted_key' is %zu bytes, expected %d", eklen,
+		return errbuf_set(err, err_len, -EBADMSG, "'encrypted_key' is %zu bytes, expected %d", eklen,
 			    WRAPPED_LEN);
 	/* Reuse the tee-pubkey parser: it checks lengths and that the point is on the curve. */
 	tmp = json_deep_copy(epk);
@@ -277,7 +265,7 @@ static int unwrap_ec(EVP_PKEY *key, const json_t *hdr, const uint8_t *ek, size_t
 	r = attest_jwk_parse_tee_key(tmp, &peer, err, err_len);
 	json_decref(tmp);
 	if (r < 0)
-		return fail(err, err_len, -EBADMSG, "'epk' is not a valid %s public key", crv);
+		return errbuf_set(err, err_len, -EBADMSG, "'epk' is not a valid %s public key", crv);
 	r = ecdh(key, peer, z, &zlen);
 	EVP_PKEY_free(peer);
 	if (r == 0)
@@ -289,7 +277,7 @@ static int unwrap_ec(EVP_PKEY *key, const json_t *hdr, const uint8_t *ek, size_t
 	if (r == 0 && n != CEK_LEN)
 		r = -EKEYREJECTED;
 	if (r < 0)
-		return fail(err, err_len, r, "the content key does not unwrap with this key");
+		return errbuf_set(err, err_len, r, "the content key does not unwrap with this key");
 	return 0;
 }
 
@@ -311,12 +299,12 @@ int attest_jwe_decrypt(EVP_PKEY *key, const char *json, size_t len, uint8_t **re
 		return -EINVAL;
 	r = vjson_parse(json, len, ATTEST_JWE_MAX, 8, &o, &e);
 	if (r < 0)
-		return fail(err, err_len, -EBADMSG, "JWE: %s", e.msg);
+		return errbuf_set(err, err_len, -EBADMSG, "JWE: %s", e.msg);
 	if (!json_is_object(o))
-		return fail(err, err_len, -EBADMSG, "JWE is not a JSON object");
+		return errbuf_set(err, err_len, -EBADMSG, "JWE is not a JSON object");
 	if (vjson_check_keys(o, "jwe", keys, &e) < 0 ||
 	    vjson_get_string(o, "jwe", "protected", 4096, &prot, &e) < 0)
-		return fail(err, err_len, -EBADMSG, "%s", e.msg);
+		return errbuf_set(err, err_len, -EBADMSG, "%s", e.msg);
 	if ((r = member(o, "protected", 0, 3072, &hraw, &hl, err, err_len)) < 0 ||
 	    (r = member(o, "encrypted_key", 0, 1024, &ek, &ekl, err, err_len)) < 0 ||
 	    (r = member(o, "iv", IV_LEN, IV_LEN, &iv, &ivl, err, err_len)) < 0 ||
@@ -324,12 +312,12 @@ int attest_jwe_decrypt(EVP_PKEY *key, const char *json, size_t len, uint8_t **re
 	    (r = member(o, "tag", TAG_LEN, TAG_LEN, &tag, &tagl, err, err_len)) < 0)
 		return r;
 	if (vjson_parse((char *)hraw, hl, 3072, 4, &hdr, &e) < 0 || !json_is_object(hdr))
-		return fail(err, err_len, -EBADMSG, "'protected' is not a JSON object");
+		return errbuf_set(err, err_len, -EBADMSG, "'protected' is not a JSON object");
 	if (vjson_get_string(hdr, "protected", "alg", 32, &alg, &e) < 0 ||
 	    vjson_get_string(hdr, "protected", "enc", 32, &enc, &e) < 0)
-		return fail(err, err_len, -EBADMSG, "%s", e.msg);
+		return errbuf_set(err, err_len, -EBADMSG, "%s", e.msg);
 	if (strcmp(enc, "A256GCM") != 0)
-		return fail(err, err_len, -EOPNOTSUPP, "'enc' '%.32s' is not A256GCM", enc);
+		return errbuf_set(err, err_len, -EOPNOTSUPP, "'enc' '%.32s' is not A256GCM", enc);
 	if (strcmp(alg, ATTEST_JWE_ALG_ECDH) == 0) {
 		r = unwrap_ec(key, hdr, ek, ekl, cek, err, err_len);
 	} else if (strcmp(alg, ATTEST_JWE_ALG_RSA) == 0) {
@@ -338,17 +326,17 @@ int attest_jwe_decrypt(EVP_PKEY *key, const char *json, size_t len, uint8_t **re
 		size_t n = sizeof(buf);
 
 		if (vjson_check_keys(hdr, "protected", hkeys, &e) < 0)
-			r = fail(err, err_len, -EBADMSG, "%s", e.msg);
+			r = errbuf_set(err, err_len, -EBADMSG, "%s", e.msg);
 		else if (!EVP_PKEY_is_a(key, "RSA"))
-			r = fail(err, err_len, -EKEYREJECTED, "RSA-OAEP-256 needs an RSA key");
+			r = errbuf_set(err, err_len, -EKEYREJECTED, "RSA-OAEP-256 needs an RSA key");
 		else if (rsa_oaep(0, key, ek, ekl, buf, &n) < 0 || n != CEK_LEN)
-			r = fail(err, err_len, -EKEYREJECTED,
+			r = errbuf_set(err, err_len, -EKEYREJECTED,
 				 "the content key does not decrypt with this key");
 		else
 			memcpy(cek, buf, CEK_LEN);
 		explicit_bzero(buf, sizeof(buf));
 	} else {
-		r = fail(err, err_len, -EOPNOTSUPP, "'alg' '%.32s' is not supported", alg);
+		r = errbuf_set(err, err_len, -EOPNOTSUPP, "'alg' '%.32s' is not supported", alg);
 	}
 	if (r < 0)
 		return r;
@@ -358,7 +346,7 @@ int attest_jwe_decrypt(EVP_PKEY *key, const char *json, size_t len, uint8_t **re
 	r = gcm(0, cek, iv, prot, ct, ctl, pt, tag);
 	if (r < 0) {
 		secmem_free(pt);
-		return fail(err, err_len, r, "the ciphertext does not authenticate");
+		return errbuf_set(err, err_len, r, "the ciphertext does not authenticate");
 	}
 	*ret = pt;
 	*ret_len = ctl;

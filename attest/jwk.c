@@ -11,23 +11,11 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include "lib/errbuf.h"
 #include "lib/base64.h"
 #include "lib/cleanup.h"
 #include "lib/fd.h"
 #include "lib/json.h"
-
-static int fail(char *err, size_t len, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t len, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && len) {
-		va_start(ap, fmt);
-		vsnprintf(err, len, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 static const struct {
 	const char *jwk, *group;
@@ -48,12 +36,12 @@ static int get_b64url(const json_t *obj, const char *key, size_t want, size_t ma
 	size_t n;
 
 	if (vjson_get_string(obj, "tee-pubkey", key, 4 * max / 3 + 4, &s, &e) < 0)
-		return fail(err, err_len, -EINVAL, "%s", e.msg);
+		return errbuf_set(err, err_len, -EINVAL, "%s", e.msg);
 	if (b64url_decode(s, strlen(s), &raw, &n) < 0)
-		return fail(err, err_len, -EINVAL, "'%s' is not unpadded base64url", key);
+		return errbuf_set(err, err_len, -EINVAL, "'%s' is not unpadded base64url", key);
 	if ((want && n != want) || n == 0) {
 		free(raw);
-		return fail(err, err_len, -EINVAL, "'%s' is %zu bytes, expected %zu", key, n, want);
+		return errbuf_set(err, err_len, -EINVAL, "'%s' is %zu bytes, expected %zu", key, n, want);
 	}
 	*ret = raw;
 	*ret_len = n;
@@ -141,26 +129,26 @@ int attest_jwk_parse_tee_key(const json_t *jwk, EVP_PKEY **ret, char *err, size_
 	int r;
 
 	if (!json_is_object(jwk))
-		return fail(err, err_len, -EINVAL, "'tee-pubkey': expected an object");
+		return errbuf_set(err, err_len, -EINVAL, "'tee-pubkey': expected an object");
 	if (vjson_get_string(jwk, "tee-pubkey", "kty", 16, &kty, &e) < 0 ||
 	    vjson_get_string(jwk, "tee-pubkey", "alg", 32, &alg, &e) < 0)
-		return fail(err, err_len, -EINVAL, "%s", e.msg);
+		return errbuf_set(err, err_len, -EINVAL, "%s", e.msg);
 	if (strcmp(kty, "EC") == 0) {
 		_cleanup_free_ uint8_t *x = NULL, *y = NULL;
 		size_t xl, yl;
 
 		if (vjson_check_keys(jwk, "tee-pubkey", ec_keys, &e) < 0 ||
 		    vjson_get_string(jwk, "tee-pubkey", "crv", 16, &crv, &e) < 0)
-			return fail(err, err_len, -EINVAL, "%s", e.msg);
+			return errbuf_set(err, err_len, -EINVAL, "%s", e.msg);
 		if (strcmp(alg, ATTEST_JWE_ALG_ECDH) != 0)
-			return fail(err, err_len, -EINVAL, "'tee-pubkey.alg' '%s' is not ECDH-ES+A256KW",
+			return errbuf_set(err, err_len, -EINVAL, "'tee-pubkey.alg' '%s' is not ECDH-ES+A256KW",
 				    alg);
 		for (i = 0; i < ARRAY_SIZE(curves); i++)
 			if (strcmp(crv, curves[i].jwk) == 0)
 				break;
 		/* Trustee accepts P-256 and P-521 only. */
 		if (i == ARRAY_SIZE(curves) || curves[i].coord == 48)
-			return fail(err, err_len, -EINVAL, "'tee-pubkey.crv' '%s' is not P-256 or P-521",
+			return errbuf_set(err, err_len, -EINVAL, "'tee-pubkey.crv' '%s' is not P-256 or P-521",
 				    crv);
 		r = get_b64url(jwk, "x", curves[i].coord, curves[i].coord, &x, &xl, err, err_len);
 		if (r < 0)
@@ -170,7 +158,7 @@ int attest_jwk_parse_tee_key(const json_t *jwk, EVP_PKEY **ret, char *err, size_
 			return r;
 		r = ec_from_xy(curves[i].group, x, y, curves[i].coord, ret);
 		if (r < 0)
-			return fail(err, err_len, r, "'tee-pubkey' is not a point on %s", crv);
+			return errbuf_set(err, err_len, r, "'tee-pubkey' is not a point on %s", crv);
 		return 0;
 	}
 	if (strcmp(kty, "RSA") == 0) {
@@ -178,9 +166,9 @@ int attest_jwk_parse_tee_key(const json_t *jwk, EVP_PKEY **ret, char *err, size_
 		size_t nl, el;
 
 		if (vjson_check_keys(jwk, "tee-pubkey", rsa_keys, &e) < 0)
-			return fail(err, err_len, -EINVAL, "%s", e.msg);
+			return errbuf_set(err, err_len, -EINVAL, "%s", e.msg);
 		if (strcmp(alg, ATTEST_JWE_ALG_RSA) != 0)
-			return fail(err, err_len, -EINVAL, "'tee-pubkey.alg' '%s' is not RSA-OAEP-256",
+			return errbuf_set(err, err_len, -EINVAL, "'tee-pubkey.alg' '%s' is not RSA-OAEP-256",
 				    alg);
 		r = get_b64url(jwk, "n", 0, ATTEST_RSA_BITS_MAX / 8, &n, &nl, err, err_len);
 		if (r < 0)
@@ -189,16 +177,16 @@ int attest_jwk_parse_tee_key(const json_t *jwk, EVP_PKEY **ret, char *err, size_
 		if (r < 0)
 			return r;
 		if (n[0] == 0 || nl * 8 < ATTEST_RSA_BITS_MIN || nl * 8 > ATTEST_RSA_BITS_MAX)
-			return fail(err, err_len, -EINVAL, "'tee-pubkey.n' is not a %d..%d-bit modulus",
+			return errbuf_set(err, err_len, -EINVAL, "'tee-pubkey.n' is not a %d..%d-bit modulus",
 				    ATTEST_RSA_BITS_MIN, ATTEST_RSA_BITS_MAX);
 		if (!(n[nl - 1] & 1) || !(ex[el - 1] & 1) || (el == 1 && ex[0] < 3))
-			return fail(err, err_len, -EINVAL, "'tee-pubkey' is not an RSA public key");
+			return errbuf_set(err, err_len, -EINVAL, "'tee-pubkey' is not an RSA public key");
 		r = rsa_from_ne(n, nl, ex, el, ret);
 		if (r < 0)
-			return fail(err, err_len, r, "'tee-pubkey' is not an RSA public key");
+			return errbuf_set(err, err_len, r, "'tee-pubkey' is not an RSA public key");
 		return 0;
 	}
-	return fail(err, err_len, -EINVAL, "'tee-pubkey.kty' '%s' is not EC or RSA", kty);
+	return errbuf_set(err, err_len, -EINVAL, "'tee-pubkey.kty' '%s' is not EC or RSA", kty);
 }
 
 int attest_jwk_parse_p256(const json_t *jwk, EVP_PKEY **ret, char *err, size_t err_len)
@@ -210,12 +198,12 @@ int attest_jwk_parse_p256(const json_t *jwk, EVP_PKEY **ret, char *err, size_t e
 	int r;
 
 	if (!json_is_object(jwk))
-		return fail(err, err_len, -EINVAL, "'jwk': expected an object");
+		return errbuf_set(err, err_len, -EINVAL, "'jwk': expected an object");
 	if (vjson_get_string(jwk, "jwk", "kty", 16, &kty, &e) < 0 ||
 	    vjson_get_string(jwk, "jwk", "crv", 16, &crv, &e) < 0)
-		return fail(err, err_len, -EINVAL, "%s", e.msg);
+		return errbuf_set(err, err_len, -EINVAL, "%s", e.msg);
 	if (strcmp(kty, "EC") != 0 || strcmp(crv, "P-256") != 0)
-		return fail(err, err_len, -EINVAL, "'jwk' is not an EC P-256 key");
+		return errbuf_set(err, err_len, -EINVAL, "'jwk' is not an EC P-256 key");
 	r = get_b64url(jwk, "x", 32, 32, &x, &xl, err, err_len);
 	if (r < 0)
 		return r;
@@ -224,7 +212,7 @@ int attest_jwk_parse_p256(const json_t *jwk, EVP_PKEY **ret, char *err, size_t e
 		return r;
 	r = ec_from_xy("prime256v1", x, y, 32, ret);
 	if (r < 0)
-		return fail(err, err_len, r, "'jwk' is not a point on P-256");
+		return errbuf_set(err, err_len, r, "'jwk' is not a point on P-256");
 	return 0;
 }
 

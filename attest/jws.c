@@ -11,22 +11,10 @@
 #include <openssl/ecdsa.h>
 
 #include "attest/jwk.h"
+#include "lib/errbuf.h"
 #include "lib/base64.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
-
-static int fail(char *err, size_t len, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t len, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && len) {
-		va_start(ap, fmt);
-		vsnprintf(err, len, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 const char *attest_jws_alg(EVP_PKEY *key)
 {
@@ -141,12 +129,12 @@ static int decode_json(const char *s, size_t n, const char *what, json_t **ret, 
 	size_t rl;
 
 	if (b64url_decode(s, n, &raw, &rl) < 0)
-		return fail(err, err_len, -EBADMSG, "JWS %s is not unpadded base64url", what);
+		return errbuf_set(err, err_len, -EBADMSG, "JWS %s is not unpadded base64url", what);
 	if (vjson_parse((char *)raw, rl, ATTEST_JWS_MAX, 16, ret, &e) < 0)
-		return fail(err, err_len, -EBADMSG, "JWS %s: %s", what, e.msg);
+		return errbuf_set(err, err_len, -EBADMSG, "JWS %s: %s", what, e.msg);
 	if (!json_is_object(*ret)) {
 		json_decref(*ret);
-		return fail(err, err_len, -EBADMSG, "JWS %s is not a JSON object", what);
+		return errbuf_set(err, err_len, -EBADMSG, "JWS %s is not a JSON object", what);
 	}
 	return 0;
 }
@@ -161,11 +149,11 @@ int attest_jws_verify(const char *jws, size_t len, EVP_PKEY *key, json_t **ret_h
 	int r;
 
 	if (len > ATTEST_JWS_MAX)
-		return fail(err, err_len, -EBADMSG, "JWS is longer than %u bytes", ATTEST_JWS_MAX);
+		return errbuf_set(err, err_len, -EBADMSG, "JWS is longer than %u bytes", ATTEST_JWS_MAX);
 	d1 = memchr(jws, '.', len);
 	d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - jws)) : NULL;
 	if (!d1 || !d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - jws)))
-		return fail(err, err_len, -EBADMSG, "JWS is not three dot-separated parts");
+		return errbuf_set(err, err_len, -EBADMSG, "JWS is not three dot-separated parts");
 	r = decode_json(jws, (size_t)(d1 - jws), "header", &hdr, err, err_len);
 	if (r < 0)
 		return r;
@@ -174,11 +162,11 @@ int attest_jws_verify(const char *jws, size_t len, EVP_PKEY *key, json_t **ret_h
 		goto out;
 	alg = json_string_value(json_object_get(hdr, "alg"));
 	if (!alg) {
-		r = fail(err, err_len, -EBADMSG, "JWS header has no 'alg'");
+		r = errbuf_set(err, err_len, -EBADMSG, "JWS header has no 'alg'");
 		goto out;
 	}
 	if (b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - jws), &sig, &siglen) < 0) {
-		r = fail(err, err_len, -EBADMSG, "JWS signature is not unpadded base64url");
+		r = errbuf_set(err, err_len, -EBADMSG, "JWS signature is not unpadded base64url");
 		goto out;
 	}
 	if (key) {
@@ -187,13 +175,13 @@ int attest_jws_verify(const char *jws, size_t len, EVP_PKEY *key, json_t **ret_h
 
 		kalg = attest_jws_alg(key);
 		if (!kalg || strcmp(kalg, alg) != 0) {
-			r = fail(err, err_len, -EKEYREJECTED, "JWS 'alg' '%.16s' does not match the key",
+			r = errbuf_set(err, err_len, -EKEYREJECTED, "JWS 'alg' '%.16s' does not match the key",
 				 alg);
 			goto out;
 		}
 		if (strcmp(alg, "ES256") == 0) {
 			if (siglen != 64 || raw_to_der(sig, &der, &derlen) < 0) {
-				r = fail(err, err_len, -EKEYREJECTED, "ES256 signature is not 64 bytes");
+				r = errbuf_set(err, err_len, -EKEYREJECTED, "ES256 signature is not 64 bytes");
 				goto out;
 			}
 		}
@@ -203,7 +191,7 @@ int attest_jws_verify(const char *jws, size_t len, EVP_PKEY *key, json_t **ret_h
 				      (size_t)(d2 - jws)) == 1;
 		EVP_MD_CTX_free(ctx);
 		if (!ok) {
-			r = fail(err, err_len, -EKEYREJECTED, "JWS signature does not verify");
+			r = errbuf_set(err, err_len, -EKEYREJECTED, "JWS signature does not verify");
 			goto out;
 		}
 	}

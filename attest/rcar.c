@@ -14,6 +14,7 @@
 #include "attest/binding.h"
 #include "attest/jwe.h"
 #include "attest/jwk.h"
+#include "lib/errbuf.h"
 #include "lib/cleanup.h"
 #include "lib/http.h"
 #include "lib/json.h"
@@ -29,21 +30,6 @@ struct rcar_client {
 	char *token;
 	struct rcar_stats stats;
 };
-
-static int say(char *err, size_t err_len, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int say(char *err, size_t err_len, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 static double now_s(void)
 {
@@ -131,10 +117,10 @@ static int kbs_error(const struct http_response *resp, const char *what, char *e
 	    vjson_get_string(v, "", "detail", 1024, &detail, &e) == 0) {
 		const char *slash = strrchr(type, '/');
 
-		say(err, err_len, r, "%s: HTTP %ld %s: %s", what, resp->status, slash ? slash + 1 : type,
+		errbuf_set(err, err_len, r, "%s: HTTP %ld %s: %s", what, resp->status, slash ? slash + 1 : type,
 		    detail);
 	} else {
-		say(err, err_len, r, "%s: HTTP %ld with a body that is not ErrorInformation (%zu bytes)",
+		errbuf_set(err, err_len, r, "%s: HTTP %ld with a body that is not ErrorInformation (%zu bytes)",
 		    what, resp->status, resp->body_len);
 	}
 	json_decref(v);
@@ -204,18 +190,18 @@ static int attest_once(struct rcar_client *c, char *err, size_t err_len)
 	r = post_json(c, "/kbs/v0/auth", req, &resp);
 	json_decref(req);
 	if (r < 0)
-		return say(err, err_len, r, "KBS '%s' /auth: %s", c->opts.url, strerror(-r));
+		return errbuf_set(err, err_len, r, "KBS '%s' /auth: %s", c->opts.url, strerror(-r));
 	if (resp.status != 200) {
 		r = kbs_error(&resp, "/auth", err, err_len, resp.status >= 500 ? -EAGAIN : -EACCES);
 		goto out;
 	}
 	if (vjson_parse(resp.body, resp.body_len, RCAR_RESPONSE_JSON_MAX, 4, &challenge, &e) < 0 ||
 	    vjson_get_string(challenge, "", "nonce", RCAR_NONCE_MAX, &nonce, &e) < 0) {
-		r = say(err, err_len, -EBADMSG, "/auth: malformed challenge: %s", e.msg);
+		r = errbuf_set(err, err_len, -EBADMSG, "/auth: malformed challenge: %s", e.msg);
 		goto out;
 	}
 	if (!*nonce) {
-		r = say(err, err_len, -EBADMSG, "/auth: empty nonce");
+		r = errbuf_set(err, err_len, -EBADMSG, "/auth: empty nonce");
 		goto out;
 	}
 	r = attest_binding(nonce, c->tee_pubkey, "", binding);
@@ -243,7 +229,7 @@ static int attest_once(struct rcar_client *c, char *err, size_t err_len)
 	r = post_json(c, "/kbs/v0/attest", req, &resp);
 	json_decref(req);
 	if (r < 0) {
-		r = say(err, err_len, r, "KBS '%s' /attest: %s", c->opts.url, strerror(-r));
+		r = errbuf_set(err, err_len, r, "KBS '%s' /attest: %s", c->opts.url, strerror(-r));
 		goto out;
 	}
 	if (resp.status != 200) {
@@ -252,7 +238,7 @@ static int attest_once(struct rcar_client *c, char *err, size_t err_len)
 	}
 	if (vjson_parse(resp.body, resp.body_len, RCAR_TOKEN_MAX + 1024, 4, &reply, &e) < 0 ||
 	    vjson_get_string(reply, "", "token", RCAR_TOKEN_MAX, &token, &e) < 0) {
-		r = say(err, err_len, -EBADMSG, "/attest: malformed reply: %s", e.msg);
+		r = errbuf_set(err, err_len, -EBADMSG, "/attest: malformed reply: %s", e.msg);
 		goto out;
 	}
 	forget_token(c);
@@ -280,7 +266,7 @@ static int attest_until(struct rcar_client *c, double deadline, char *err, size_
 			char last[RCAR_ERR_MAX];
 
 			snprintf(last, sizeof(last), "%s", err && *err ? err : strerror(-r));
-			return say(err, err_len, -ETIMEDOUT,
+			return errbuf_set(err, err_len, -ETIMEDOUT,
 				   "attestation deadline of %ld ms passed; last error: %s",
 				   c->opts.deadline_ms, last);
 		}
@@ -331,7 +317,7 @@ int rcar_get_resource(struct rcar_client *c, const char *path, uint8_t **ret, si
 	if (err && err_len)
 		*err = '\0';
 	if (!valid_resource_path(path))
-		return say(err, err_len, -EINVAL, "invalid resource path '%.200s'", path);
+		return errbuf_set(err, err_len, -EINVAL, "invalid resource path '%.200s'", path);
 	if (snprintf(url, sizeof(url), "%s/kbs/v0/resource/%s", c->opts.url, path) >=
 	    (int)sizeof(url))
 		return -ENAMETOOLONG;
@@ -357,7 +343,7 @@ int rcar_get_resource(struct rcar_client *c, const char *path, uint8_t **ret, si
 				char inner[RCAR_ERR_MAX];
 
 				snprintf(inner, sizeof(inner), "%s", err);
-				say(err, err_len, r, "resource '%s': JWE rejected: %s", path, inner);
+				errbuf_set(err, err_len, r, "resource '%s': JWE rejected: %s", path, inner);
 			}
 			return r;
 		}
@@ -381,7 +367,7 @@ int rcar_get_resource(struct rcar_client *c, const char *path, uint8_t **ret, si
 			return r;
 		}
 		if (r < 0)
-			say(err, err_len, r, "KBS '%s' resource: %s", c->opts.url, strerror(-r));
+			errbuf_set(err, err_len, r, "KBS '%s' resource: %s", c->opts.url, strerror(-r));
 		else
 			kbs_error(&resp, "resource", err, err_len, -EAGAIN);
 		http_response_done(&resp);
@@ -389,7 +375,7 @@ int rcar_get_resource(struct rcar_client *c, const char *path, uint8_t **ret, si
 			char last[RCAR_ERR_MAX];
 
 			snprintf(last, sizeof(last), "%s", err && *err ? err : "");
-			return say(err, err_len, -ETIMEDOUT,
+			return errbuf_set(err, err_len, -ETIMEDOUT,
 				   "resource '%s': deadline of %ld ms passed; last error: %s", path,
 				   c->opts.deadline_ms, last);
 		}

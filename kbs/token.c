@@ -13,22 +13,10 @@
 #include "attest/jwk.h"
 #include "attest/jws.h"
 #include "kbs/proto.h"
+#include "lib/errbuf.h"
 #include "lib/base64.h"
 #include "lib/cleanup.h"
 #include "lib/fd.h"
-
-static int fail(char *err, size_t len, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t len, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && len) {
-		va_start(ap, fmt);
-		vsnprintf(err, len, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 static int load_chain(const char *path, EVP_PKEY *key, json_t **ret, char *err, size_t err_len)
 {
@@ -44,7 +32,7 @@ static int load_chain(const char *path, EVP_PKEY *key, json_t **ret, char *err, 
 	r = fd_read_file(path, 1 << 20, &pem, &len);
 	if (r < 0) {
 		json_decref(x5c);
-		return fail(err, err_len, r, "Failed to read '%s': %s", path, strerror(-r));
+		return errbuf_set(err, err_len, r, "Failed to read '%s': %s", path, strerror(-r));
 	}
 	bio = BIO_new_mem_buf(pem, (int)len);
 	while (bio && (c = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
@@ -54,7 +42,7 @@ static int load_chain(const char *path, EVP_PKEY *key, json_t **ret, char *err, 
 
 		if (json_array_size(x5c) == 0 && EVP_PKEY_eq(X509_get0_pubkey(c), key) != 1) {
 			X509_free(c);
-			r = fail(err, err_len, -EINVAL, "'%s': the first certificate is not the signer's", path);
+			r = errbuf_set(err, err_len, -EINVAL, "'%s': the first certificate is not the signer's", path);
 			break;
 		}
 		n = i2d_X509(c, &der);
@@ -70,7 +58,7 @@ static int load_chain(const char *path, EVP_PKEY *key, json_t **ret, char *err, 
 	}
 	BIO_free(bio);
 	if (r == 0 && json_array_size(x5c) == 0)
-		r = fail(err, err_len, -EINVAL, "'%s' holds no PEM certificate", path);
+		r = errbuf_set(err, err_len, -EINVAL, "'%s' holds no PEM certificate", path);
 	if (r < 0) {
 		json_decref(x5c);
 		return r;
@@ -89,7 +77,7 @@ int kbs_token_signer_init(struct kbs_token_signer *s, const char *key_path, cons
 	if (key_path) {
 		r = attest_key_load_pem(key_path, &s->key);
 		if (r < 0)
-			return fail(err, err_len, r, "Failed to load the token key '%s': %s", key_path,
+			return errbuf_set(err, err_len, r, "Failed to load the token key '%s': %s", key_path,
 				    strerror(-r));
 	} else {
 		s->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
@@ -98,7 +86,7 @@ int kbs_token_signer_init(struct kbs_token_signer *s, const char *key_path, cons
 	}
 	if (!attest_jws_alg(s->key) || strcmp(attest_jws_alg(s->key), "ES256") != 0) {
 		kbs_token_signer_done(s);
-		return fail(err, err_len, -EINVAL, "the token key is not an EC P-256 key");
+		return errbuf_set(err, err_len, -EINVAL, "the token key is not an EC P-256 key");
 	}
 	s->jwk = attest_jwk_from_key(s->key, "ES256");
 	if (!s->jwk) {
@@ -184,25 +172,25 @@ int kbs_token_verify(const struct kbs_token_signer *s, const char *jwt, size_t l
 	jwk = json_object_get(hdr, "jwk");
 	if (!jwk || !json_equal(json_object_get(jwk, "x"), json_object_get(s->jwk, "x")) ||
 	    !json_equal(json_object_get(jwk, "y"), json_object_get(s->jwk, "y"))) {
-		r = fail(err, err_len, -EKEYREJECTED, "the token's 'jwk' is not this KBS's signer");
+		r = errbuf_set(err, err_len, -EKEYREJECTED, "the token's 'jwk' is not this KBS's signer");
 		goto out;
 	}
 	exp = json_object_get(claims, "exp");
 	iat = json_object_get(claims, "iat");
 	if (!json_is_integer(exp) || !json_is_integer(iat)) {
-		r = fail(err, err_len, -EBADMSG, "the token lacks integer 'exp' and 'iat'");
+		r = errbuf_set(err, err_len, -EBADMSG, "the token lacks integer 'exp' and 'iat'");
 		goto out;
 	}
 	if (json_integer_value(exp) <= now) {
-		r = fail(err, err_len, -ETIMEDOUT, "the token expired");
+		r = errbuf_set(err, err_len, -ETIMEDOUT, "the token expired");
 		goto out;
 	}
 	if (json_integer_value(iat) > now + 60) {
-		r = fail(err, err_len, -EKEYREJECTED, "the token is issued in the future");
+		r = errbuf_set(err, err_len, -EKEYREJECTED, "the token is issued in the future");
 		goto out;
 	}
 	if (!kbs_token_evidence(claims) || !kbs_token_tee(claims)) {
-		r = fail(err, err_len, -EBADMSG, "the token has no annotated evidence");
+		r = errbuf_set(err, err_len, -EBADMSG, "the token has no annotated evidence");
 		goto out;
 	}
 	*ret_claims = json_incref(claims);

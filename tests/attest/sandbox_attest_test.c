@@ -8,6 +8,7 @@
  */
 #include "tests/harness.h"
 
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "attest/evidence.h"
@@ -17,8 +18,22 @@
 #include "tests/launcher/util.h"
 #include "tests/swtpm.h"
 
-/* The resource, and the SHA-256 a container prints when it reads it. */
-static const char model_key[] = "fhe-seed:0123456789abcdef01234567";
+/*
+ * The resource: random per run, so that the scan for leftover copies cannot
+ * find it anywhere it was not put by this run (this source file included).
+ */
+static char model_key[41];
+
+static void make_key(void)
+{
+	uint8_t raw[16];
+
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+		harness_fail(__FILE__, __LINE__, true, "getrandom: %s", strerror(errno));
+	snprintf(model_key, sizeof(model_key), "fhe-seed:");
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(model_key + 9 + 2 * i, 3, "%02x", raw[i]);
+}
 
 FIXTURE(pod) {
 	struct kbs_proc kbs;
@@ -71,6 +86,7 @@ FIXTURE_SETUP(pod)
 		SKIP("busybox-static is not installed");
 	if (system("command -v keyctl >/dev/null") != 0)
 		SKIP("keyutils (keyctl) is not installed");
+	make_key();
 	ASSERT_EQ(0, lt_tmpdir(self->dir));
 	snprintf(self->trust, sizeof(self->trust), "%s/trust", self->dir);
 	snprintf(cmd, sizeof(cmd), "mkdir -p %s/tpm/ak", self->trust);
