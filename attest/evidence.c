@@ -81,6 +81,12 @@ static int collect_tpm(const uint8_t binding[ATTEST_BINDING_LEN],
 	tpm_quote_done(&q);
 	if (!ev)
 		return -ENOMEM;
+	/* The runtime event log rides along, so the verifier can replay PCR 23. */
+	if (opts && opts->eventlog && opts->eventlog_len &&
+	    json_object_set_new(ev, "aa_eventlog", json_b64(opts->eventlog, opts->eventlog_len)) < 0) {
+		json_decref(ev);
+		return -ENOMEM;
+	}
 	*ret = ev;
 	return 0;
 }

@@ -25,7 +25,7 @@ struct attest_evidence_opts {
 	const char *tsm_root;		/* NULL: TSM_REPORT_ROOT */
 	/* Tests only: use an existing entry of this name instead of creating one. */
 	const char *tsm_entry;
-	const uint8_t *eventlog;	/* the AAEL log to send with tdx evidence, or NULL */
+	const uint8_t *eventlog;	/* the AAEL log sent with tpm (aa_eventlog) and tdx evidence */
 	size_t eventlog_len;
 };
 

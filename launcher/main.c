@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attest/eventlog.h"
 #include "keyring/keyring.h"
 #include "launcher/attest.h"
 #include "launcher/boot.h"
@@ -204,13 +205,21 @@ static int attest_and_grant(struct launcher_pod *pod, struct keyring **ret)
 {
 	const struct manifest *m = pod->m;
 	struct launcher_attest_opts ao = { .tpm_tcti = opts.tpm, .initdata = initdata_text };
+	_cleanup_free_ char *log = NULL;
 	struct launcher_attest_stats st;
 	struct keyring *kr;
+	size_t log_len = 0;
 	int r;
 
 	*ret = NULL;
 	if (!m->has_kbs)
 		return 0;
+	/* The measurements so far go with the evidence, for the verifier to replay. */
+	r = fd_read_file(opts.eventlog ? opts.eventlog : DEFAULT_EVENTLOG, EVENTLOG_MAX, &log, &log_len);
+	if (r < 0)
+		return log_err("Failed to read the event log: %s", strerror(-r));
+	ao.eventlog = (const uint8_t *)log;
+	ao.eventlog_len = log_len;
 	r = keyring_new(&kr);
 	if (r < 0)
 		return log_err("Failed to create veil's keyring: %s", strerror(-r));

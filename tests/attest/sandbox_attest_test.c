@@ -180,6 +180,36 @@ TEST_F_TIMEOUT(pod, measured_pod_gets_its_key_and_only_the_granted_container_rea
 	lt_run_done(&r);
 }
 
+/*
+ * The AAEL log travels with the tpm evidence: the KBS replays it against the
+ * quoted PCR 23, so a policy can name a container's digest itself.
+ */
+TEST_F_TIMEOUT(pod, policy_on_a_container_digest_from_the_replayed_log_releases_the_key, 180)
+{
+	char policy[1024], path[160], *digest;
+	struct lt_run r;
+	int st;
+
+	write_manifest(self->dir, self->kbs.base, self->kbs.cacert);
+	digest = lt_sh(&st, "%s measure %s/granted", lt_prog("veil"), self->dir);
+	ASSERT_EQ(0, st);
+	ASSERT_NONNULL(digest);
+	digest[strcspn(digest, "\n")] = '\0';
+	snprintf(policy, sizeof(policy),
+		 "{\"version\":1,\"rules\":[{\"name\":\"granted image\",\"resources\":[\"veil/keys/*\"],"
+		 "\"tee\":[\"tpm\"],\"claims\":{\"tpm.containers.0.name\":\"granted\","
+		 "\"tpm.containers.0.digest\":\"%s\"}}]}", digest);
+	free(digest);
+	snprintf(path, sizeof(path), "%s/policy.json", self->dir);
+	ASSERT_EQ(0, lt_write(path, policy));
+	ASSERT_EQ(0, kbs_proc_admin(&self->kbs, "set-policy %s", path));
+	ASSERT_EQ(0, boot(&r, self));
+	TH_LOG("veil-init said:\n%s", r.out);
+	EXPECT_EQ(0, r.status);
+	EXPECT_NONNULL(strstr(r.out, "granted: key-sha256="));
+	lt_run_done(&r);
+}
+
 TEST_F_TIMEOUT(pod, one_changed_byte_in_a_container_gets_no_key_and_nothing_starts, 180)
 {
 	char path[160];
