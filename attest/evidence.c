@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attest/snp.h"
 #include "attest/tpm.h"
 #include "lib/errbuf.h"
 #include "lib/base64.h"
@@ -305,6 +306,37 @@ int attest_initdata_bind(const char *tee, const uint8_t *digest, size_t digest_l
 	return r < 0 ? errbuf_set(err, err_len, r, "initdata digest does not match the %s launch value", tee) : 0;
 }
 
+/* snp: the report through configfs-tsm, in the sev crate's JSON form Trustee reads (§4.1). */
+static int collect_snp(const uint8_t binding[ATTEST_BINDING_LEN],
+		       const struct attest_evidence_opts *opts, json_t **ret, char *err,
+		       size_t err_len)
+{
+	const char *root = opts && opts->tsm_root ? opts->tsm_root : TSM_REPORT_ROOT;
+	uint8_t inblob[64] = { 0 }, *report = NULL;
+	json_t *rep = NULL;
+	size_t len;
+	int r;
+
+	/* REPORT_DATA = binding || 16 zero bytes (§1.5). */
+	memcpy(inblob, binding, ATTEST_BINDING_LEN);
+	r = attest_tsm_report(root, opts ? opts->tsm_entry : NULL, "sev_guest", inblob, &report, &len,
+			      NULL, NULL);
+	if (r < 0)
+		return errbuf_set(err, err_len, r, "configfs-tsm SNP report under '%s' failed: %s",
+				  root, strerror(-r));
+	if (len != ATTEST_SNP_REPORT_LEN || memcmp(report + SNP_REPORT_DATA_OFF, inblob, 64) != 0)
+		r = errbuf_set(err, err_len, -EPROTO,
+			       "the SNP report (%zu bytes) does not carry our report data", len);
+	else if (attest_snp_to_json(report, &rep) < 0)
+		r = errbuf_set(err, err_len, -EPROTO, "the SNP report has fields serde cannot carry");
+	free(report);
+	if (r < 0)
+		return r;
+	/* No host certificate table here: the KBS finds the VCEK in its own cache. */
+	*ret = json_pack("{s:o, s:n}", "attestation_report", rep, "cert_chain");
+	return *ret ? 0 : -ENOMEM;
+}
+
 int attest_evidence_collect(const char *tee, const uint8_t binding[ATTEST_BINDING_LEN],
 			    const struct attest_evidence_opts *opts, json_t **ret_evidence,
 			    char *err, size_t err_len)
@@ -315,5 +347,7 @@ int attest_evidence_collect(const char *tee, const uint8_t binding[ATTEST_BINDIN
 		return collect_tpm(binding, opts, ret_evidence, err, err_len);
 	if (strcmp(tee, "tdx") == 0)
 		return collect_tdx(binding, opts, ret_evidence, err, err_len);
+	if (strcmp(tee, "snp") == 0)
+		return collect_snp(binding, opts, ret_evidence, err, err_len);
 	return errbuf_set(err, err_len, -EOPNOTSUPP, "no evidence collector for TEE '%.64s'", tee);
 }

@@ -259,33 +259,35 @@ static int json_version(const json_t *o, const char *key, uint8_t *out, char *ms
 	return 0;
 }
 
+/* The sev crate's serde names and where each field sits in the binary report. */
+static const struct {
+	const char *key;
+	size_t off, len;
+} serde_arrays[] = {
+	{ "family_id", OFF_FAMILY_ID, 16 },	  { "image_id", OFF_IMAGE_ID, 16 },
+	{ "report_data", OFF_REPORT_DATA, 64 },	  { "measurement", OFF_MEASUREMENT, 48 },
+	{ "host_data", OFF_HOST_DATA, 32 },	  { "id_key_digest", OFF_ID_KEY_DIGEST, 48 },
+	{ "author_key_digest", OFF_AUTHOR_KEY_DIGEST, 48 },
+	{ "report_id", OFF_REPORT_ID, 32 },	  { "report_id_ma", OFF_REPORT_ID_MA, 32 },
+	{ "chip_id", OFF_CHIP_ID, 64 },
+};
+static const struct {
+	const char *key;
+	size_t off, len;
+	uint64_t max;
+} serde_ints[] = {
+	{ "version", OFF_VERSION, 4, UINT32_MAX },   { "guest_svn", OFF_GUEST_SVN, 4, UINT32_MAX },
+	{ "policy", OFF_POLICY, 8, INT64_MAX },	     { "vmpl", OFF_VMPL, 4, UINT32_MAX },
+	{ "sig_algo", OFF_SIG_ALGO, 4, UINT32_MAX }, { "plat_info", OFF_PLAT_INFO, 8, INT64_MAX },
+	{ "key_info", OFF_KEY_INFO, 4, UINT32_MAX },
+};
+static const char *const serde_tcbs[] = { "current_tcb", "reported_tcb", "committed_tcb", "launch_tcb" };
+static const size_t serde_tcb_offs[] = { OFF_CURRENT_TCB, OFF_REPORTED_TCB, OFF_COMMITTED_TCB,
+				   OFF_LAUNCH_TCB };
+
 int attest_snp_from_json(const json_t *o, uint8_t out[ATTEST_SNP_REPORT_LEN], char *msg,
 			 size_t msg_len)
 {
-	static const struct {
-		const char *key;
-		size_t off, len;
-	} arrays[] = {
-		{ "family_id", OFF_FAMILY_ID, 16 },	  { "image_id", OFF_IMAGE_ID, 16 },
-		{ "report_data", OFF_REPORT_DATA, 64 },	  { "measurement", OFF_MEASUREMENT, 48 },
-		{ "host_data", OFF_HOST_DATA, 32 },	  { "id_key_digest", OFF_ID_KEY_DIGEST, 48 },
-		{ "author_key_digest", OFF_AUTHOR_KEY_DIGEST, 48 },
-		{ "report_id", OFF_REPORT_ID, 32 },	  { "report_id_ma", OFF_REPORT_ID_MA, 32 },
-		{ "chip_id", OFF_CHIP_ID, 64 },
-	};
-	static const struct {
-		const char *key;
-		size_t off, len;
-		uint64_t max;
-	} ints[] = {
-		{ "version", OFF_VERSION, 4, UINT32_MAX },   { "guest_svn", OFF_GUEST_SVN, 4, UINT32_MAX },
-		{ "policy", OFF_POLICY, 8, INT64_MAX },	     { "vmpl", OFF_VMPL, 4, UINT32_MAX },
-		{ "sig_algo", OFF_SIG_ALGO, 4, UINT32_MAX }, { "plat_info", OFF_PLAT_INFO, 8, INT64_MAX },
-		{ "key_info", OFF_KEY_INFO, 4, UINT32_MAX },
-	};
-	static const char *const tcbs[] = { "current_tcb", "reported_tcb", "committed_tcb", "launch_tcb" };
-	static const size_t tcb_offs[] = { OFF_CURRENT_TCB, OFF_REPORTED_TCB, OFF_COMMITTED_TCB,
-					   OFF_LAUNCH_TCB };
 	enum attest_snp_gen g = ATTEST_SNP_GEN_UNKNOWN;
 	uint64_t v, fam, mod, step;
 	json_t *sig;
@@ -296,13 +298,13 @@ int attest_snp_from_json(const json_t *o, uint8_t out[ATTEST_SNP_REPORT_LEN], ch
 		return -EBADMSG;
 	}
 	memset(out, 0, ATTEST_SNP_REPORT_LEN);
-	for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
-		if (json_uint(o, ints[i].key, ints[i].max, false, &v, msg, msg_len) < 0)
+	for (size_t i = 0; i < ARRAY_SIZE(serde_ints); i++) {
+		if (json_uint(o, serde_ints[i].key, serde_ints[i].max, false, &v, msg, msg_len) < 0)
 			return -EBADMSG;
-		put_le(out + ints[i].off, v, ints[i].len);
+		put_le(out + serde_ints[i].off, v, serde_ints[i].len);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(arrays); i++)
-		if (json_bytes(o, arrays[i].key, out + arrays[i].off, arrays[i].len, msg, msg_len) < 0)
+	for (size_t i = 0; i < ARRAY_SIZE(serde_arrays); i++)
+		if (json_bytes(o, serde_arrays[i].key, out + serde_arrays[i].off, serde_arrays[i].len, msg, msg_len) < 0)
 			return -EBADMSG;
 	r = json_uint(o, "cpuid_fam_id", 255, true, &fam, msg, msg_len);
 	if (r < 0 || json_uint(o, "cpuid_mod_id", 255, true, &mod, msg, msg_len) < 0 ||
@@ -314,8 +316,8 @@ int attest_snp_from_json(const json_t *o, uint8_t out[ATTEST_SNP_REPORT_LEN], ch
 		out[OFF_CPUID_STEP] = (uint8_t)step;
 		g = gen_from_cpuid((uint8_t)fam, (uint8_t)mod);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(tcbs); i++)
-		if (json_tcb(o, tcbs[i], g, out + tcb_offs[i], msg, msg_len) < 0)
+	for (size_t i = 0; i < ARRAY_SIZE(serde_tcbs); i++)
+		if (json_tcb(o, serde_tcbs[i], g, out + serde_tcb_offs[i], msg, msg_len) < 0)
 			return -EBADMSG;
 	if (json_version(o, "current", out + OFF_CURRENT_VER, msg, msg_len) < 0 ||
 	    json_version(o, "committed", out + OFF_COMMITTED_VER, msg, msg_len) < 0)
@@ -332,6 +334,87 @@ int attest_snp_from_json(const json_t *o, uint8_t out[ATTEST_SNP_REPORT_LEN], ch
 		snprintf(msg, msg_len, "'attestation_report.signature' must be {r, s} of 72 bytes each");
 		return -EBADMSG;
 	}
+	return 0;
+}
+
+
+static json_t *bytes_json(const uint8_t *p, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		if (json_array_append_new(a, json_integer(p[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *tcb_json(const uint8_t *t, enum attest_snp_gen g)
+{
+	if (g == ATTEST_SNP_TURIN)
+		return json_pack("{s:i, s:i, s:i, s:i, s:i}", "fmc", t[0], "bootloader", t[1], "tee", t[2],
+				 "snp", t[3], "microcode", t[7]);
+	return json_pack("{s:n, s:i, s:i, s:i, s:i}", "fmc", "bootloader", t[0], "tee", t[1], "snp",
+			 t[6], "microcode", t[7]);
+}
+
+int attest_snp_to_json(const uint8_t raw[ATTEST_SNP_REPORT_LEN], json_t **ret)
+{
+	uint32_t version = le32(raw + OFF_VERSION);
+	enum attest_snp_gen g = ATTEST_SNP_GEN_UNKNOWN;
+	json_t *o = json_object(), *sig;
+	bool ok = o != NULL;
+
+	for (size_t i = 0; ok && i < ARRAY_SIZE(serde_ints); i++) {
+		uint64_t v = serde_ints[i].len == 8 ? le64(raw + serde_ints[i].off)
+						   : le32(raw + serde_ints[i].off);
+
+		if (v > serde_ints[i].max)
+			ok = false;	/* a u64 serde cannot carry here: refuse, never truncate */
+		else
+			ok = json_object_set_new(o, serde_ints[i].key, json_integer((json_int_t)v)) == 0;
+	}
+	for (size_t i = 0; ok && i < ARRAY_SIZE(serde_arrays); i++)
+		ok = json_object_set_new(o, serde_arrays[i].key,
+					 bytes_json(raw + serde_arrays[i].off, serde_arrays[i].len)) == 0;
+	/* CPUID fields exist from version 3, the mitigation vectors from version 5. */
+	if (ok && version >= 3) {
+		g = gen_from_cpuid(raw[OFF_CPUID_FAM], raw[OFF_CPUID_MOD]);
+		ok = json_object_set_new(o, "cpuid_fam_id", json_integer(raw[OFF_CPUID_FAM])) == 0 &&
+		     json_object_set_new(o, "cpuid_mod_id", json_integer(raw[OFF_CPUID_MOD])) == 0 &&
+		     json_object_set_new(o, "cpuid_step", json_integer(raw[OFF_CPUID_STEP])) == 0;
+	} else if (ok) {
+		ok = json_object_set_new(o, "cpuid_fam_id", json_null()) == 0 &&
+		     json_object_set_new(o, "cpuid_mod_id", json_null()) == 0 &&
+		     json_object_set_new(o, "cpuid_step", json_null()) == 0;
+	}
+	for (size_t i = 0; ok && i < ARRAY_SIZE(serde_tcbs); i++)
+		ok = json_object_set_new(o, serde_tcbs[i], tcb_json(raw + serde_tcb_offs[i], g)) == 0;
+	if (ok)
+		ok = json_object_set_new(o, "current",
+					 json_pack("{s:i, s:i, s:i}", "major", raw[OFF_CURRENT_VER + 2],
+						   "minor", raw[OFF_CURRENT_VER + 1], "build",
+						   raw[OFF_CURRENT_VER])) == 0 &&
+		     json_object_set_new(o, "committed",
+					 json_pack("{s:i, s:i, s:i}", "major", raw[OFF_COMMITTED_VER + 2],
+						   "minor", raw[OFF_COMMITTED_VER + 1], "build",
+						   raw[OFF_COMMITTED_VER])) == 0;
+	if (ok && version >= 5) {
+		uint64_t l = le64(raw + OFF_LAUNCH_MIT), c = le64(raw + OFF_CURRENT_MIT);
+
+		ok = l <= INT64_MAX && c <= INT64_MAX &&
+		     json_object_set_new(o, "launch_mit_vector", json_integer((json_int_t)l)) == 0 &&
+		     json_object_set_new(o, "current_mit_vector", json_integer((json_int_t)c)) == 0;
+	}
+	sig = ok ? json_pack("{s:o, s:o}", "r", bytes_json(raw + OFF_SIG_R, SIG_COMPONENT), "s",
+			     bytes_json(raw + OFF_SIG_S, SIG_COMPONENT))
+		 : NULL;
+	if (!sig || json_object_set_new(o, "signature", sig) < 0) {
+		json_decref(o);
+		return -EBADMSG;
+	}
+	*ret = o;
 	return 0;
 }
 

@@ -45,6 +45,12 @@ int attest_snp_from_json(const json_t *obj, uint8_t ret[ATTEST_SNP_REPORT_LEN], 
 			 size_t msg_len);
 
 /*
+ * The inverse, for the guest's evidence: Trustee reads this form. -EBADMSG
+ * for a report whose u64 fields serde could not carry.
+ */
+int attest_snp_to_json(const uint8_t raw[ATTEST_SNP_REPORT_LEN], json_t **ret);
+
+/*
  * Verifies the report's endorsement: the VEK (DER; NULL: look it up in
  * <trust_dir>/vcek/<hwid>/, the Trustee KDS-store layout) chains to AMD's
  * ARK for the report's generation via the ASK (VCEK) or ASVK (VLEK); its

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "attest/evidence.h"
+#include "attest/snp.h"
 #include "attest/tpm.h"
 #include "lib/base64.h"
 #include "lib/fd.h"
@@ -417,6 +418,51 @@ TEST(snp_initdata_is_checked_against_host_data)
 	EXPECT_EQ(-EPERM, attest_initdata_bind("snp", digest, 32, &opts, err, sizeof(err)));
 	EXPECT_STREQ("initdata digest does not match the snp launch value", err);
 	waitpid(kernel, NULL, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	EXPECT_EQ(0, system(cmd));
+}
+
+TEST(snp_report_round_trips_through_trustees_json_form)
+{
+	char path[512];
+	uint8_t back[ATTEST_SNP_REPORT_LEN], *raw;
+	char msg[200];
+	json_t *j = NULL;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/tests/attest/vectors/snp/trustee-test-report.bin",
+		 harness_srcdir());
+	ASSERT_EQ(0, fd_read_file(path, 1 << 20, (char **)&raw, &n));
+	ASSERT_EQ(ATTEST_SNP_REPORT_LEN, n);
+	ASSERT_EQ(0, attest_snp_to_json(raw, &j));
+	ASSERT_EQ(0, attest_snp_from_json(j, back, msg, sizeof(msg)));
+	EXPECT_MEMEQ(raw, back, ATTEST_SNP_REPORT_LEN);
+	json_decref(j);
+	free(raw);
+}
+
+TEST(snp_evidence_comes_from_configfs_tsm_with_binding_in_report_data)
+{
+	char root[] = "/tmp/veil-tsm-XXXXXX", cmd[128], msg[200];
+	uint8_t binding[ATTEST_BINDING_LEN], raw[ATTEST_SNP_REPORT_LEN];
+	struct attest_evidence_opts opts = { .tsm_entry = "veil-test" };
+	json_t *ev = NULL;
+	pid_t kernel;
+
+	ASSERT_NONNULL(mkdtemp(root));
+	opts.tsm_root = root;
+	kernel = fake_tsm(root, "sev_guest\n", SNP_REPORT_LEN, SNP_REPORT_DATA_OFF, false);
+	ASSERT_GT(kernel, 0);
+	fill_binding(binding, 7);
+	ASSERT_EQ(0, attest_evidence_collect("snp", binding, &opts, &ev, msg, sizeof(msg)));
+	waitpid(kernel, NULL, 0);
+	EXPECT_TRUE(json_is_null(json_object_get(ev, "cert_chain")));
+	ASSERT_EQ(0, attest_snp_from_json(json_object_get(ev, "attestation_report"), raw, msg,
+					  sizeof(msg)));
+	EXPECT_MEMEQ(binding, raw + SNP_REPORT_DATA_OFF, ATTEST_BINDING_LEN);
+	for (int i = 0; i < 16; i++)
+		EXPECT_EQ(0, raw[SNP_REPORT_DATA_OFF + ATTEST_BINDING_LEN + i]);
+	json_decref(ev);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	EXPECT_EQ(0, system(cmd));
 }
