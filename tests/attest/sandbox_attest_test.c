@@ -22,7 +22,7 @@
  * The resource: random per run, so that the scan for leftover copies cannot
  * find it anywhere it was not put by this run (this source file included).
  */
-static char model_key[41];
+static char model_key[9 + 32 + 1];	/* "fhe-seed:" + 32 hex digits */
 
 static void make_key(void)
 {
