@@ -199,8 +199,8 @@ check: all
 ifneq ($(T),)
 	@[ -n "$(strip $(check-list))" ] || { echo "make check: no tests in area '$(T)'" >&2; exit 2; }
 endif
-	$(Q)cd $(O) && VEIL_SRCDIR=$(srctree) VEIL_BUILDDIR=$(O) \
-		$(PROVE) $(PROVE_FLAGS) --exec '$(srctree)/tests/run-test' $(check-list)
+	$(Q)cd $(O) && VEIL_SRCDIR=$(srctree) VEIL_BUILDDIR=$(O) VEIL_TEST_LOGS=$(O)/test-logs \
+		$(srctree)/tests/check $(PROVE) $(PROVE_FLAGS) --exec '$(srctree)/tests/run-test' $(check-list)
 
 # ---- fuzzing -----------------------------------------------------------------
 # Targets are built with clang's libFuzzer + ASan against every library object,

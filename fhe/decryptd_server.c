@@ -16,6 +16,7 @@
 #include "fhe/decryptd.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <time.h>
@@ -254,7 +255,9 @@ static void conn_free(struct decryptd_server *s, struct conn *c)
 	free(c->out);
 	free(c->rbuf);
 	free(c);
-	s->n_conn--;
+	/* idle again: give a burst's heap back, so RSS follows the load */
+	if (--s->n_conn == 0)
+		malloc_trim(0);
 }
 
 static void conn_put(struct decryptd_server *s, struct conn *c)

@@ -24,6 +24,7 @@
 #define EV_TIMER 2u
 #define EV_PIDFD (1u << 16)
 #define EV_OUT (2u << 16)
+#define EV_WATCH (3u << 16)
 
 struct loop {
 	struct launcher_pod *pod;
@@ -295,6 +296,26 @@ static int pod_status(const struct launcher_pod *pod)
 	return 0;
 }
 
+int launcher_pod_watch(struct launcher_pod *pod, int fd, const char *what,
+		       int (*ready)(struct launcher_pod *pod, void *arg), void *arg)
+{
+	if (pod->n_watches >= LAUNCHER_WATCH_MAX)
+		return -ENOSPC;
+	pod->watches[pod->n_watches++] = (struct launcher_watch){
+		.fd = fd, .what = what, .ready = ready, .arg = arg,
+	};
+	return 0;
+}
+
+static void on_watch(struct loop *l, size_t i)
+{
+	struct launcher_watch *w = &l->pod->watches[i];
+	int r = w->ready(l->pod, w->arg);
+
+	if (r < 0)
+		log_warn("%s: %s", w->what, strerror(-r));
+}
+
 int launcher_supervise(struct launcher_pod *pod)
 {
 	struct loop l = { .pod = pod, .ep = -1, .sfd = -1, .tfd = -1 };
@@ -320,6 +341,11 @@ int launcher_supervise(struct launcher_pod *pod)
 	epoll_ctl(l.ep, EPOLL_CTL_ADD, l.sfd, &ev);
 	ev.data.u32 = EV_TIMER;
 	epoll_ctl(l.ep, EPOLL_CTL_ADD, l.tfd, &ev);
+	for (size_t i = 0; i < pod->n_watches; i++) {
+		ev.data.u32 = EV_WATCH | (uint32_t)i;
+		if (epoll_ctl(l.ep, EPOLL_CTL_ADD, pod->watches[i].fd, &ev) < 0)
+			log_warn("%s: not watched: %m", pod->watches[i].what);
+	}
 
 	for (size_t i = 0; i < pod->n_units; i++) {
 		if (pod->units[i].state != UNIT_WAITING)
@@ -353,6 +379,8 @@ int launcher_supervise(struct launcher_pod *pod)
 				reap(&l);
 			else if ((d & 0xffff0000u) == EV_OUT)
 				drain_output(&l, &pod->units[d & 0xffffu], evs[i].events & (EPOLLHUP | EPOLLERR));
+			else if ((d & 0xffff0000u) == EV_WATCH)
+				on_watch(&l, d & 0xffffu);
 		}
 		arm_timer(&l);
 	}

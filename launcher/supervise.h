@@ -38,13 +38,35 @@ struct launcher_unit {
 	int status;		/* last exit: 0..255, 128+signal; -1 never ran */
 };
 
+struct launcher_pod;
+
+/*
+ * Another fd PID 1's loop watches (the LSM's denial ring buffer, the
+ * re-attestation timer...): ready() runs in the loop when fd is readable.
+ * It must not block and must not exit; a negative return is logged.
+ */
+struct launcher_watch {
+	int fd;
+	const char *what;
+	int (*ready)(struct launcher_pod *pod, void *arg);
+	void *arg;
+};
+
+#define LAUNCHER_WATCH_MAX 8
+
 struct launcher_pod {
 	const struct manifest *m;
 	struct launcher_unit *units;
 	size_t n_units;
 	bool sandbox;
 	unsigned int start_flags;	/* LAUNCHER_START_* for every container */
+	struct launcher_watch watches[LAUNCHER_WATCH_MAX];
+	size_t n_watches;
 };
+
+/* Adds a watch before launcher_supervise(); -ENOSPC when full. */
+int launcher_pod_watch(struct launcher_pod *pod, int fd, const char *what,
+		       int (*ready)(struct launcher_pod *pod, void *arg), void *arg);
 
 /* Runs until shutdown; returns the pod's exit status (see docs/manifest.md). */
 int launcher_supervise(struct launcher_pod *pod);

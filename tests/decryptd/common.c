@@ -193,7 +193,7 @@ void dd_stop(struct dd *d)
 int dd_connect(const struct dd *d)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { 5, 0 };
+	struct timeval tv = { 30, 0 };	/* a loaded machine is slow, not wrong */
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)

@@ -54,7 +54,7 @@ void dd_stop(struct dd *d);
 const char *dd_my_cgroup(void);
 
 int dd_connect(const struct dd *d);
-/* Reads one reply frame (5 s timeout); 0, -ENODATA on EOF, or -errno. */
+/* Reads one reply frame (30 s timeout); 0, -ENODATA on EOF, or -errno. */
 int dd_read_reply(int fd, uint8_t *buf, size_t cap, struct decryptd_reply *r);
 /* True when the peer has closed (EOF within 5 s). */
 int dd_wait_eof(int fd);

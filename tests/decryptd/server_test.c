@@ -469,7 +469,15 @@ struct client {
 	const struct dd *d;
 	unsigned int idx, n;
 	unsigned int done, busy, disconnects, wrong, decrypts;
+	char why[96];		/* the first wrong answer, for the log */
 };
+
+static void client_wrong(struct client *c, unsigned int i, const char *what, int err)
+{
+	if (!c->wrong++)
+		snprintf(c->why, sizeof(c->why), "client %u request %u: %s (%s)", c->idx, i, what,
+			 strerror(-err));
+}
 
 static void *client_main(void *arg)
 {
@@ -508,7 +516,7 @@ static void *client_main(void *arg)
 				continue;
 			}
 			if (ret < 0) {
-				c->wrong++;
+				client_wrong(c, i, "decrypt", ret);
 				close(fd);
 				fd = -1;
 			} else {
@@ -519,8 +527,10 @@ static void *client_main(void *arg)
 			continue;
 		}
 		snprintf(echo, sizeof(echo), "c%u-%u", c->idx, i);
-		if (dd_ping(fd, i, echo, &r, buf, sizeof(buf)) < 0) {
-			c->wrong++;
+		int pr = dd_ping(fd, i, echo, &r, buf, sizeof(buf));
+
+		if (pr < 0) {
+			client_wrong(c, i, "ping", pr);
 			close(fd);
 			fd = -1;
 			i++;
@@ -533,7 +543,7 @@ static void *client_main(void *arg)
 		}
 		if (r.status != DECRYPTD_OK || r.id != i || r.body_len != strlen(echo) ||
 		    memcmp(r.body, echo, r.body_len))
-			c->wrong++;
+			client_wrong(c, i, "ping answered wrongly", -EBADMSG);
 		else
 			c->done++;
 		i++;
@@ -562,6 +572,8 @@ static void run_clients(const struct dd *d, unsigned int nclients, unsigned int 
 		*ret_done += c[i].done;
 		*ret_busy += c[i].busy;
 		*ret_wrong += c[i].wrong;
+		if (c[i].wrong)
+			TH_LOG("%u wrong, first: %s", c[i].wrong, c[i].why);
 		*ret_disc += c[i].disconnects;
 		decrypts += c[i].decrypts;
 	}
@@ -619,7 +631,8 @@ TEST_TIMEOUT(survives_256_clients_with_random_disconnects_and_stays_flat, 600)
 	fds1 = settle_fds(d.pid, fds0);
 	rss1 = dd_rss_kb(d.pid);
 	TH_LOG("fds %zu -> %zu, RSS %ld -> %ld kB", fds0, fds1, rss0, rss1);
-	EXPECT_EQ(fds0, fds1);
+	/* fds0 may still hold a closing warm-up connection: no more than it is the test */
+	EXPECT_LE(fds1, fds0);
 	/*
 	 * Under ASan freed memory sits in the sanitizer's quarantine (and
 	 * LeakSanitizer checks leaks at exit), so RSS grows by design there.
