@@ -673,6 +673,8 @@ int launcher_image_unpack(const struct launcher_image *img, int rootfd,
 			  struct unpack_stats *stats, struct vjson_err *e)
 {
 	struct unpack_stats total = { 0 };
+	struct unpack_opts lo = o ? *o : (struct unpack_opts){ .chown = -1 };
+	json_t *ids = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
 
 	for (size_t i = 0; i < img->n_layers; i++) {
 		_cleanup_(stagedp) struct staged st = { NULL, 0 };
@@ -682,7 +684,18 @@ int launcher_image_unpack(const struct launcher_image *img, int rootfd,
 		r = stage_layer(img, &img->layers[i], keys, &st, e);
 		if (r < 0)
 			return r;
-		r = launcher_unpack_layer(rootfd, st.p, st.len, img->layers[i].comp, o, &one, e);
+		/*
+		 * An encrypted layer's digest pins only its ciphertext: its
+		 * plaintext is checked against the config's diff_id as well.
+		 */
+		lo.diff_id = NULL;
+		if (img->layers[i].encrypted || lo.diff_ids_all) {
+			lo.diff_id = json_string_value(json_array_get(ids, i));
+			if (!lo.diff_id)
+				return fail(e, -EBADMSG, "layer %zu: the image config has no diff_id for it",
+					    i);
+		}
+		r = launcher_unpack_layer(rootfd, st.p, st.len, img->layers[i].comp, &lo, &one, e);
 		if (r < 0) {
 			char m[sizeof(e->msg)];
 

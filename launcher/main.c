@@ -34,6 +34,7 @@
 #include "launcher/manifest.h"
 #include "launcher/measure.h"
 #include "launcher/oci.h"
+#include "launcher/pod_image.h"
 #include "launcher/record.h"
 #include "launcher/seccomp_default.h"
 #include "launcher/supervise.h"
@@ -124,9 +125,14 @@ static struct manifest *load_manifest(struct launcher_recorder *rec)
 	return m;
 }
 
-/* Reads, parses, measures and records one container; refused on any failure. */
-static void prepare_unit(struct launcher_unit *u, struct launcher_recorder *rec,
-			 const struct launcher_cgroups *cg, const struct manifest *m)
+/*
+ * Reads, parses, measures and records one container; refused on any failure.
+ * An image container's bundle is its unpacked tmpfs (NULL: refused already),
+ * measured before attestation by its image manifest digest: rec is NULL then.
+ */
+static void prepare_unit(struct launcher_unit *u, const char *bundle,
+			 struct launcher_recorder *rec, const struct launcher_cgroups *cg,
+			 const struct manifest *m)
 {
 	const struct manifest_container *mc = u->mc;
 	_cleanup_free_ char *cfg = NULL, *rootfs = NULL, *content = NULL;
@@ -139,14 +145,16 @@ static void prepare_unit(struct launcher_unit *u, struct launcher_recorder *rec,
 	u->state = UNIT_REFUSED;
 	u->status = -1;
 	u->pidfd = u->out_fd = -1;
-	r = launcher_bundle_read(mc->bundle, &cfg, &len, &rootfs, err);
+	if (!bundle)
+		return;
+	r = launcher_bundle_read(bundle, &cfg, &len, &rootfs, err);
 	if (r < 0) {
 		log_err("container '%s' refused: %s", mc->name, err);
 		return;
 	}
-	r = launcher_oci_parse(cfg, len, mc->bundle, &u->cfg, &e);
+	r = launcher_oci_parse(cfg, len, bundle, &u->cfg, &e);
 	if (r < 0) {
-		log_err("container '%s' refused: %s/config.json: %s", mc->name, mc->bundle,
+		log_err("container '%s' refused: %s/config.json: %s", mc->name, bundle,
 			r == -ENOMEM ? "out of memory" : e.msg);
 		return;
 	}
@@ -171,6 +179,8 @@ static void prepare_unit(struct launcher_unit *u, struct launcher_recorder *rec,
 		log_info("container '%s': no linux.seccomp, veil's default profile (sha256 %.16s…)",
 			 mc->name, sd);
 	}
+	if (!rec)
+		goto measured;
 	r = launcher_measure_forked(u->cfg->root_path, cfg, len, digest, err);
 	if (r < 0) {
 		log_err("container '%s' refused: measurement failed: %s", mc->name, err);
@@ -188,6 +198,7 @@ static void prepare_unit(struct launcher_unit *u, struct launcher_recorder *rec,
 		log_err("container '%s' refused: its measurement could not be recorded", mc->name);
 		return;
 	}
+measured:
 	r = launcher_cgroup_leaf(cg, mc->name, u->cfg, &u->cgroup);
 	if (r < 0) {
 		log_err("container '%s' refused: no cgroup", mc->name);
@@ -284,6 +295,7 @@ static int run_pod(void)
 	struct launcher_recorder rec;
 	struct launcher_cgroups cg;
 	struct launcher_pod pod = { 0 };
+	struct launcher_pod_images *images = NULL;
 	struct manifest *m;
 	char cgname[64];
 	int r, status;
@@ -321,10 +333,18 @@ static int run_pod(void)
 	struct timespec t0, t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Image containers: verified and measured now, unpacked after the keys came. */
+	if (launcher_pod_images_new(m, NULL, &images) < 0)
+		launcher_emergency(opts.sandbox, "Out of memory");
 	for (size_t i = 0; i < m->n_containers; i++) {
 		pod.units[i].mc = &m->containers[i];
-		prepare_unit(&pod.units[i], &rec, &cg, m);
+		if (m->containers[i].image)
+			(void)launcher_pod_image_measure(images, i, &rec);
+		else
+			prepare_unit(&pod.units[i], m->containers[i].bundle, &rec, &cg, m);
 	}
+	if (launcher_pod_image_resources(images, m) < 0)
+		launcher_emergency(opts.sandbox, "Out of memory");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_info("measured %zu container(s) in %.3fs", m->n_containers,
 		 (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
@@ -333,9 +353,20 @@ static int run_pod(void)
 	if (attest_and_grant(&pod, &kr) < 0) {
 		/* The emergency path does not return: leave nothing behind on a sandbox host. */
 		free_units(&pod);
+		launcher_pod_images_free(images);
 		launcher_cgroup_done(&cg);
 		launcher_emergency(opts.sandbox, "Attestation failed: no container starts");
 	}
+	for (size_t i = 0; i < m->n_containers; i++) {
+		const char *bundle = NULL;
+
+		if (!m->containers[i].image)
+			continue;
+		if (launcher_pod_image_unpack(images, i, kr, &bundle) < 0)
+			bundle = NULL;
+		prepare_unit(&pod.units[i], bundle, NULL, &cg, m);
+	}
+	(void)launcher_pod_image_forget_keys(images, kr);
 	status = launcher_supervise(&pod);
 	/* Whatever ended the pod, the keys it was given end with it. */
 	if (kr) {
@@ -349,6 +380,7 @@ static int run_pod(void)
 	if (status < 0)
 		launcher_emergency(opts.sandbox, "The event loop could not start");
 	free_units(&pod);
+	launcher_pod_images_free(images);
 	launcher_cgroup_done(&cg);
 	launcher_manifest_free(m);
 	log_info("pod finished with status %d", status);

@@ -60,15 +60,101 @@ static int parse_digest(const char *s, uint8_t out[32])
 	return 0;
 }
 
+/* An array of at most MANIFEST_KEYS_MAX resource names. */
+static int parse_names(json_t *arr, const char *where, char ***ret, size_t *ret_n,
+		       struct vjson_err *e)
+{
+	size_t i;
+	json_t *k;
+
+	if (!arr || !json_array_size(arr))
+		return 0;
+	*ret = calloc(json_array_size(arr), sizeof(char *));
+	if (!*ret)
+		return -ENOMEM;
+	json_array_foreach(arr, i, k) {
+		if (!json_is_string(k) || json_string_length(k) > MANIFEST_NAME_MAX ||
+		    !name_ok(json_string_value(k)))
+			return err_at(e, -EINVAL, "'%s[%zu]': expected a resource name", where, i);
+		if (dup_str(json_string_value(k), &(*ret)[i]) < 0)
+			return -ENOMEM;
+		(*ret_n)++;
+	}
+	return 0;
+}
+
+/* Printable ASCII without spaces: what an OCI reference or ref.name can hold. */
+static bool ref_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~')
+			return false;
+	return true;
+}
+
+static int parse_image(json_t *o, const char *cwhere, struct manifest_container *c,
+		       struct vjson_err *e)
+{
+	static const char *const keys[] = { "layout", "ref", "digest", "keys", NULL };
+	struct manifest_image *im;
+	const char *s, *ref = NULL, *digest = NULL;
+	uint8_t raw[32];
+	char where[80], kw[96];
+	json_t *arr = NULL;
+	int r;
+
+	snprintf(where, sizeof(where), "%s.image", cwhere);
+	r = vjson_check_keys(o, where, keys, e);
+	if (r < 0)
+		return r;
+	im = calloc(1, sizeof(*im));
+	if (!im)
+		return -ENOMEM;
+	c->image = im;
+	r = vjson_get_string(o, where, "layout", MANIFEST_PATH_MAX, &s, e);
+	if (r < 0)
+		return r == -ENOENT ? err_at(e, -EINVAL, "'%s.layout': missing", where) : r;
+	if (s[0] != '/')
+		return err_at(e, -EINVAL, "'%s.layout': must be an absolute path", where);
+	if (dup_str(s, &im->layout) < 0)
+		return -ENOMEM;
+	r = vjson_get_string_opt(o, where, "ref", MANIFEST_IMAGE_REF_MAX, &ref, e);
+	if (r < 0)
+		return r;
+	if (ref && !ref_ok(ref))
+		return err_at(e, -EINVAL, "'%s.ref': must be printable ASCII without spaces", where);
+	if (ref && dup_str(ref, &im->ref) < 0)
+		return -ENOMEM;
+	r = vjson_get_string_opt(o, where, "digest", 80, &digest, e);
+	if (r < 0)
+		return r;
+	if (digest) {
+		if (parse_digest(digest, raw) < 0)
+			return err_at(e, -EINVAL,
+				      "'%s.digest': expected 'sha256:' and 64 lower-case hex digits",
+				      where);
+		snprintf(im->digest, sizeof(im->digest), "%s", digest);
+		im->pinned = true;
+	}
+	r = vjson_get_array_opt(o, where, "keys", MANIFEST_KEYS_MAX, &arr, e);
+	if (r < 0)
+		return r;
+	snprintf(kw, sizeof(kw), "%s.keys", where);
+	return parse_names(arr, kw, &im->keys, &im->n_keys, e);
+}
+
 static int parse_container(json_t *o, size_t idx, struct manifest_container *c,
 			   struct vjson_err *e)
 {
-	static const char *const keys[] = { "name", "bundle", "digest", "restart", "restart_max",
-					    "backoff_ms", "backoff_max_ms", "order", "keys", NULL };
+	static const char *const keys[] = { "name", "bundle", "image", "digest", "restart",
+					    "restart_max", "backoff_ms", "backoff_max_ms", "order",
+					    "keys", NULL };
 	char where[64];
 	const char *s, *restart = "never", *digest = NULL;
 	int64_t v;
-	json_t *arr;
+	json_t *arr, *img;
 	int r;
 
 	snprintf(where, sizeof(where), "containers[%zu]", idx);
@@ -86,16 +172,32 @@ static int parse_container(json_t *o, size_t idx, struct manifest_container *c,
 			      where, s);
 	if (dup_str(s, &c->name) < 0)
 		return -ENOMEM;
-	r = vjson_get_string(o, where, "bundle", MANIFEST_PATH_MAX, &s, e);
+	s = NULL;
+	r = vjson_get_string_opt(o, where, "bundle", MANIFEST_PATH_MAX, &s, e);
 	if (r < 0)
 		return r;
-	if (s[0] != '/')
-		return err_at(e, -EINVAL, "'%s.bundle': must be an absolute path", where);
-	if (dup_str(s, &c->bundle) < 0)
-		return -ENOMEM;
+	img = NULL;
+	r = vjson_get_object_opt(o, where, "image", &img, e);
+	if (r < 0)
+		return r;
+	if (!s == !img)
+		return err_at(e, -EINVAL, "'%s': needs exactly one of 'bundle' and 'image'", where);
+	if (img) {
+		r = parse_image(img, where, c, e);
+		if (r < 0)
+			return r;
+	} else {
+		if (s[0] != '/')
+			return err_at(e, -EINVAL, "'%s.bundle': must be an absolute path", where);
+		if (dup_str(s, &c->bundle) < 0)
+			return -ENOMEM;
+	}
 	r = vjson_get_string_opt(o, where, "digest", 80, &digest, e);
 	if (r < 0)
 		return r;
+	if (digest && img)
+		return err_at(e, -EINVAL,
+			      "'%s.digest': pins a bundle; an image is pinned by 'image.digest'", where);
 	if (digest) {
 		if (parse_digest(digest, c->digest) < 0)
 			return err_at(e, -EINVAL,
@@ -142,24 +244,12 @@ static int parse_container(json_t *o, size_t idx, struct manifest_container *c,
 	r = vjson_get_array_opt(o, where, "keys", MANIFEST_KEYS_MAX, &arr, e);
 	if (r < 0)
 		return r;
-	if (arr && json_array_size(arr)) {
-		size_t i;
-		json_t *k;
+	{
+		char kw[80];
 
-		c->keys = calloc(json_array_size(arr), sizeof(char *));
-		if (!c->keys)
-			return -ENOMEM;
-		json_array_foreach(arr, i, k) {
-			if (!json_is_string(k) || json_string_length(k) > MANIFEST_NAME_MAX ||
-			    !name_ok(json_string_value(k)))
-				return err_at(e, -EINVAL, "'%s.keys[%zu]': expected a resource name",
-					      where, i);
-			if (dup_str(json_string_value(k), &c->keys[i]) < 0)
-				return -ENOMEM;
-			c->n_keys++;
-		}
+		snprintf(kw, sizeof(kw), "%s.keys", where);
+		return parse_names(arr, kw, &c->keys, &c->n_keys, e);
 	}
-	return 0;
 }
 
 static int parse_kbs(json_t *o, struct manifest *m, struct vjson_err *e)
@@ -364,6 +454,21 @@ static int parse_root(json_t *root, struct manifest *m, struct vjson_err *e)
 					      "'containers[%zu].keys[%zu]': '%s' is not in kbs.resources",
 					      i, k, m->containers[i].keys[k]);
 		}
+	for (i = 0; i < m->n_containers; i++) {
+		const struct manifest_image *im = m->containers[i].image;
+
+		for (size_t k = 0; im && k < im->n_keys; k++) {
+			size_t j;
+
+			for (j = 0; j < m->n_resources; j++)
+				if (strcmp(m->resources[j].name, im->keys[k]) == 0)
+					break;
+			if (j == m->n_resources)
+				return err_at(e, -EINVAL,
+					      "'containers[%zu].image.keys[%zu]': '%s' is not in "
+					      "kbs.resources", i, k, im->keys[k]);
+		}
+	}
 	o = NULL;
 	r = vjson_get_object_opt(root, "", "policy", &o, e);
 	if (r < 0)
@@ -446,6 +551,14 @@ struct manifest *launcher_manifest_free(struct manifest *m)
 		for (size_t k = 0; k < c->n_keys; k++)
 			free(c->keys[k]);
 		free(c->keys);
+		if (c->image) {
+			free(c->image->layout);
+			free(c->image->ref);
+			for (size_t k = 0; k < c->image->n_keys; k++)
+				free(c->image->keys[k]);
+			free(c->image->keys);
+			free(c->image);
+		}
 	}
 	free(m->containers);
 	for (size_t i = 0; i < m->n_resources; i++) {

@@ -23,13 +23,25 @@
 #define MANIFEST_BACKOFF_MAX_MS 600000
 #define MANIFEST_KBS_DEADLINE_DEFAULT_MS 60000
 #define MANIFEST_KBS_DEADLINE_MAX_MS 600000
+#define MANIFEST_IMAGE_REF_MAX 512u
 
 enum launcher_restart { LAUNCHER_RESTART_NEVER, LAUNCHER_RESTART_ON_FAILURE, LAUNCHER_RESTART_ALWAYS };
 enum launcher_shutdown { LAUNCHER_SHUTDOWN_LAST_EXIT, LAUNCHER_SHUTDOWN_NEVER };
 
+/* A container from an OCI image layout (docs/images.md, "In veil-init"). */
+struct manifest_image {
+	char *layout;			/* absolute path of the layout directory */
+	char *ref;			/* NULL: the layout's only (or this platform's) manifest */
+	bool pinned;
+	char digest[7 + 64 + 1];	/* "sha256:HEX" of the image manifest, when pinned */
+	char **keys;			/* names of kbs.resources holding layer-key private keys */
+	size_t n_keys;
+};
+
 struct manifest_container {
 	char *name;
-	char *bundle;
+	char *bundle;			/* NULL when image is set */
+	struct manifest_image *image;	/* NULL for a bundle */
 	bool pinned;
 	uint8_t digest[32];
 	enum launcher_restart restart;

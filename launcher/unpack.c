@@ -15,6 +15,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "lib/cleanup.h"
 
 #define WH_PREFIX ".wh."
@@ -501,13 +503,70 @@ static int do_entry(struct unpack *u, struct archive_entry *ent)
 	}
 }
 
+/*
+ * The diff_id check: a "raw" reader runs the decompression filter and hands
+ * the uncompressed stream to the tar reader through this callback, hashing
+ * it on the way; what the tar reader leaves unread is drained at the end.
+ * One decompression, one extra sha256 pass.
+ */
+struct rawsrc {
+	struct archive *raw;
+	EVP_MD_CTX *md;
+};
+
+static la_ssize_t raw_read(struct archive *a, void *ctx, const void **buf)
+{
+	struct rawsrc *s = ctx;
+	la_int64_t off;
+	size_t n;
+	int r;
+
+	r = archive_read_data_block(s->raw, buf, &n, &off);
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r != ARCHIVE_OK) {
+		archive_set_error(a, EIO, "%s", archive_error_string(s->raw));
+		return -1;
+	}
+	if (!EVP_DigestUpdate(s->md, *buf, n)) {
+		archive_set_error(a, ENOMEM, "sha256 failed");
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
+static void md_freep(EVP_MD_CTX **m)
+{
+	EVP_MD_CTX_free(*m);
+}
+
+static int diff_id_final(EVP_MD_CTX *md, const char *want, struct vjson_err *e)
+{
+	static const char hexd[] = "0123456789abcdef";
+	uint8_t sum[32];
+	char got[7 + 64 + 1] = "sha256:";
+
+	if (!EVP_DigestFinal_ex(md, sum, NULL))
+		return fail(e, -ENOMEM, "layer: sha256 failed");
+	for (int i = 0; i < 32; i++) {
+		got[7 + 2 * i] = hexd[sum[i] >> 4];
+		got[8 + 2 * i] = hexd[sum[i] & 15];
+	}
+	if (strcmp(got, want) != 0)
+		return fail(e, -EBADMSG, "layer: the uncompressed tar is %s, the image config's diff_id "
+			    "says %.80s", got, want);
+	return 0;
+}
+
 int launcher_unpack_layer(int rootfd, const void *buf, size_t len, enum unpack_compression comp,
 			  const struct unpack_opts *o, struct unpack_stats *stats,
 			  struct vjson_err *e)
 {
 	static const struct unpack_opts defaults = { .chown = -1 };
-	_cleanup_(archive_freep) struct archive *a = NULL;
+	_cleanup_(archive_freep) struct archive *a = NULL, *raw = NULL;
+	_cleanup_(md_freep) EVP_MD_CTX *md = NULL;
 	struct unpack u = { .rootfd = rootfd, .o = o ? o : &defaults, .e = e };
+	struct rawsrc src;
 	_cleanup_(json_decrefp) json_t *seen = NULL;
 	struct archive_entry *ent;
 	int r;
@@ -518,12 +577,39 @@ int launcher_unpack_layer(int rootfd, const void *buf, size_t len, enum unpack_c
 		return fail(e, -ENOMEM, "Out of memory");
 	u.a = a;
 	archive_read_support_format_tar(a);
-	if (comp == UNPACK_GZIP)
-		archive_read_support_filter_gzip(a);
-	else if (comp == UNPACK_ZSTD)
-		archive_read_support_filter_zstd(a);
-	if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK)
-		return fail(e, -EBADMSG, "layer: %s", archive_error_string(a));
+	if (u.o->diff_id) {
+		md = EVP_MD_CTX_new();
+		if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
+			return fail(e, -ENOMEM, "Out of memory");
+	}
+	if (md && comp != UNPACK_NONE) {
+		struct archive_entry *rent;
+
+		raw = archive_read_new();
+		if (!raw)
+			return fail(e, -ENOMEM, "Out of memory");
+		archive_read_support_format_raw(raw);
+		if (comp == UNPACK_GZIP)
+			archive_read_support_filter_gzip(raw);
+		else
+			archive_read_support_filter_zstd(raw);
+		if (archive_read_open_memory(raw, buf, len) != ARCHIVE_OK ||
+		    archive_read_next_header(raw, &rent) != ARCHIVE_OK)
+			return fail(e, -EBADMSG, "layer: %s", archive_error_string(raw));
+		src = (struct rawsrc){ .raw = raw, .md = md };
+		if (archive_read_open(a, &src, NULL, raw_read, NULL) != ARCHIVE_OK)
+			return fail(e, -EBADMSG, "layer: %s", archive_error_string(a));
+	} else {
+		if (comp == UNPACK_GZIP)
+			archive_read_support_filter_gzip(a);
+		else if (comp == UNPACK_ZSTD)
+			archive_read_support_filter_zstd(a);
+		/* Uncompressed: the diff_id is the sha256 of the buffer itself. */
+		if (md && !EVP_DigestUpdate(md, buf, len))
+			return fail(e, -ENOMEM, "Out of memory");
+		if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK)
+			return fail(e, -EBADMSG, "layer: %s", archive_error_string(a));
+	}
 	seen = json_object();
 	if (!seen)
 		return fail(e, -ENOMEM, "Out of memory");
@@ -538,6 +624,22 @@ int launcher_unpack_layer(int rootfd, const void *buf, size_t len, enum unpack_c
 		if (++u.st.entries > UNPACK_ENTRIES_MAX)
 			return fail(e, -E2BIG, "layer: more than %u entries", UNPACK_ENTRIES_MAX);
 		r = do_entry(&u, ent);
+		if (r < 0)
+			return r;
+	}
+	if (raw) {
+		/* What follows the end-of-archive blocks is part of the diff_id too. */
+		const void *blk;
+		la_ssize_t n;
+
+		while ((n = raw_read(a, &src, &blk)) > 0)
+			;
+		if (n < 0)
+			return fail(e, -EBADMSG, "layer: corrupt after the last entry: %s",
+				    archive_error_string(raw));
+	}
+	if (md) {
+		r = diff_id_final(md, u.o->diff_id, e);
 		if (r < 0)
 			return r;
 	}

@@ -29,6 +29,13 @@ struct unpack_opts {
 	bool allow_devices;	/* character and block devices */
 	bool allow_setuid;	/* setuid/setgid files */
 	int chown;		/* 1 chown entries, 0 don't, -1 only when euid is 0 */
+	/*
+	 * launcher_unpack_layer: "sha256:HEX" of the uncompressed tar (the
+	 * image config's diff_id), checked after the last entry; NULL: not.
+	 * launcher_image_unpack sets it per layer from the config.
+	 */
+	const char *diff_id;
+	bool diff_ids_all;	/* launcher_image_unpack: plaintext layers too, not only encrypted */
 };
 
 struct unpack_stats {
@@ -40,7 +47,7 @@ struct unpack_stats {
  * negative errno with e->msg naming the entry and what is wrong with it:
  * -EINVAL a hostile or malformed entry (traversal, escaping link, duplicate,
  * bad whiteout), -EPERM a device or setuid file not allowed, -E2BIG a limit,
- * -EBADMSG a corrupt archive. On error the root may hold part of the layer:
+ * -EBADMSG a corrupt archive or a diff_id mismatch. On error the root may hold part of the layer:
  * the caller discards it.
  */
 int launcher_unpack_layer(int rootfd, const void *buf, size_t len, enum unpack_compression comp,

@@ -19,6 +19,7 @@
 #include "launcher/image.h"
 #include "launcher/manifest.h"
 #include "launcher/measure.h"
+#include "launcher/pod_image.h"
 #include "launcher/record.h"
 #include "lib/cleanup.h"
 #include "lib/fd.h"
@@ -82,6 +83,22 @@ static int pcr(const char *path, bool degraded)
 		uint8_t d[32];
 		char *content;
 
+		if (c->image) {
+			/* veil-init's event for an image: its (pinned) manifest digest. */
+			struct launcher_image *img = NULL;
+			struct vjson_err ie = { { 0 } };
+
+			r = launcher_pod_image_open(c->image, &img, &ie);
+			if (r < 0) {
+				log_err("container '%s': image '%s': %s; veil-init would refuse it",
+					c->name, c->image->layout, ie.msg);
+				break;
+			}
+			for (int k = 0; k < 32; k++)
+				sscanf(img->manifest_digest + 7 + 2 * k, "%2hhx", &d[k]);
+			launcher_image_free(img);
+			goto record;
+		}
 		r = launcher_measure_bundle(c->bundle, 0, d, NULL, err);
 		if (r < 0) {
 			log_err("container '%s': %s", c->name, err);
@@ -94,6 +111,7 @@ static int pcr(const char *path, bool degraded)
 			r = -EINVAL;
 			break;
 		}
+record:
 		content = launcher_record_container_json(c->name, d);
 		r = content ? append(&log, &loglen, "container", content) : -ENOMEM;
 		free(content);

@@ -4,6 +4,7 @@
 #include "launcher/manifest.h"
 
 #define C "\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\"}]"
+#define IMG(x) "{\"version\":1,\"containers\":[{\"name\":\"a\",\"image\":" x "}]}"
 
 TEST(parses_a_full_manifest)
 {
@@ -34,6 +35,42 @@ TEST(parses_a_full_manifest)
 	EXPECT_STREQ("tpm", m->kbs_tee);
 	EXPECT_EQ(LAUNCHER_SHUTDOWN_NEVER, m->shutdown);
 	EXPECT_EQ(100, m->grace_ms);
+	launcher_manifest_free(m);
+}
+
+TEST(parses_an_image_container)
+{
+	static const char doc[] =
+		"{\"version\":1,\"containers\":["
+		"{\"name\":\"app\",\"image\":{\"layout\":\"/images/app\",\"ref\":\"app:v1\","
+		"\"digest\":\"sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\","
+		"\"keys\":[\"layer-key\"]}},"
+		"{\"name\":\"plain\",\"image\":{\"layout\":\"/images/p\"},\"keys\":[\"layer-key\"]}],"
+		"\"kbs\":{\"url\":\"https://kbs:8080\",\"tee\":\"tpm\","
+		"\"resources\":[{\"name\":\"layer-key\",\"uri\":\"kbs:///default/image-key/app\"}]}}";
+	const struct manifest_image *im;
+	struct vjson_err e;
+	struct manifest *m;
+
+	ASSERT_EQ(0, launcher_manifest_parse(doc, sizeof(doc) - 1, &m, &e));
+	ASSERT_EQ(2, m->n_containers);
+	EXPECT_NULL(m->containers[0].bundle);
+	EXPECT_FALSE(m->containers[0].pinned);
+	im = m->containers[0].image;
+	ASSERT_NONNULL(im);
+	EXPECT_STREQ("/images/app", im->layout);
+	EXPECT_STREQ("app:v1", im->ref);
+	EXPECT_TRUE(im->pinned);
+	EXPECT_STREQ("sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+		     im->digest);
+	ASSERT_EQ(1, im->n_keys);
+	EXPECT_STREQ("layer-key", im->keys[0]);
+	im = m->containers[1].image;
+	ASSERT_NONNULL(im);
+	EXPECT_NULL(im->ref);
+	EXPECT_FALSE(im->pinned);
+	EXPECT_EQ(0, im->n_keys);
+	EXPECT_EQ(1, m->containers[1].n_keys);
 	launcher_manifest_free(m);
 }
 
@@ -83,6 +120,26 @@ static const struct {
 	{ "{\"version\":1," C ",\"grace_ms\":-5}", "grace_ms" },
 	{ "{\"version\":1," C ",\"version\":1}", "" },
 	{ "{\"version\":1,\"containers\":[{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"bundle\":\"/b\"}]}", "name" },
+	/* image containers (docs/images.md, "In veil-init") */
+	{ IMG("{\"layout\":\"/i\"},\"bundle\":\"/b\""), "exactly one of 'bundle' and 'image'" },
+	{ "{\"version\":1,\"containers\":[{\"name\":\"a\"}]}", "exactly one of 'bundle' and 'image'" },
+	{ IMG("[]"), "containers[0].image" },
+	{ IMG("\"/i\""), "containers[0].image" },
+	{ IMG("{}"), "'containers[0].image.layout': missing" },
+	{ IMG("{\"layout\":\"rel/i\"}"), "containers[0].image.layout" },
+	{ IMG("{\"layout\":7}"), "containers[0].image.layout" },
+	{ IMG("{\"layout\":\"/i\",\"tag\":\"v1\"}"), "tag" },
+	{ IMG("{\"layout\":\"/i\",\"ref\":\"\"}"), "containers[0].image.ref" },
+	{ IMG("{\"layout\":\"/i\",\"ref\":\"a b\"}"), "containers[0].image.ref" },
+	{ IMG("{\"layout\":\"/i\",\"ref\":\"a\\nb\"}"), "containers[0].image.ref" },
+	{ IMG("{\"layout\":\"/i\",\"ref\":[\"v1\"]}"), "containers[0].image.ref" },
+	{ IMG("{\"layout\":\"/i\",\"digest\":\"sha256:00\"}"), "containers[0].image.digest" },
+	{ IMG("{\"layout\":\"/i\",\"digest\":\"sha512:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}"), "containers[0].image.digest" },
+	{ IMG("{\"layout\":\"/i\",\"digest\":\"sha256:00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\"}"), "containers[0].image.digest" },
+	{ IMG("{\"layout\":\"/i\"},\"digest\":\"sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\""), "'image.digest'" },
+	{ IMG("{\"layout\":\"/i\",\"keys\":[\"k\"]}"), "'containers[0].image.keys[0]': 'k' is not in kbs.resources" },
+	{ IMG("{\"layout\":\"/i\",\"keys\":[\"../k\"]}"), "containers[0].image.keys[0]" },
+	{ IMG("{\"layout\":\"/i\",\"keys\":\"k\"}"), "containers[0].image.keys" },
 };
 
 TEST(rejects_malformed_manifests_naming_the_field)

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "launcher/pod_image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/fd.h"
+#include "lib/log.h"
+#include "lib/secmem.h"
+
+struct slot {
+	const struct manifest_container *mc;
+	struct launcher_image *img;
+	char *bundle;		/* root/NAME, a tmpfs mount while set */
+};
+
+struct launcher_pod_images {
+	const struct manifest *m;
+	char *root;
+	bool root_mounted;
+	struct slot *slots;	/* indexed like m->containers */
+	size_t n_slots;
+	size_t n_added;		/* resources this file appended to m */
+};
+
+int launcher_pod_images_new(const struct manifest *m, const char *root,
+			    struct launcher_pod_images **ret)
+{
+	struct launcher_pod_images *pi = calloc(1, sizeof(*pi));
+
+	if (!pi)
+		return -ENOMEM;
+	pi->m = m;
+	pi->root = strdup(root ? root : POD_IMAGE_ROOT);
+	pi->slots = calloc(m->n_containers, sizeof(*pi->slots));
+	if (!pi->root || !pi->slots) {
+		launcher_pod_images_free(pi);
+		return -ENOMEM;
+	}
+	pi->n_slots = m->n_containers;
+	for (size_t i = 0; i < pi->n_slots; i++)
+		pi->slots[i].mc = &m->containers[i];
+	*ret = pi;
+	return 0;
+}
+
+static void drop_bundle(struct slot *s)
+{
+	if (!s->bundle)
+		return;
+	/* The tmpfs goes with its pages: no unpacked byte survives the unmount. */
+	if (umount2(s->bundle, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		log_warn("Failed to unmount '%s': %m", s->bundle);
+	if (rmdir(s->bundle) < 0 && errno != ENOENT)
+		log_warn("Failed to remove '%s': %m", s->bundle);
+	free(s->bundle);
+	s->bundle = NULL;
+}
+
+struct launcher_pod_images *launcher_pod_images_free(struct launcher_pod_images *pi)
+{
+	if (!pi)
+		return NULL;
+	for (size_t i = 0; i < pi->n_slots; i++) {
+		drop_bundle(&pi->slots[i]);
+		launcher_image_free(pi->slots[i].img);
+	}
+	if (pi->root_mounted) {
+		(void)umount2(pi->root, MNT_DETACH);
+		(void)rmdir(pi->root);
+	}
+	free(pi->slots);
+	free(pi->root);
+	free(pi);
+	return NULL;
+}
+
+int launcher_pod_image_open(const struct manifest_image *im, struct launcher_image **ret,
+			    struct vjson_err *e)
+{
+	struct launcher_image *img = NULL;
+	const char *ref = im->ref;
+	int r;
+
+	/* Without a ref, the pin selects the manifest; with both, both must hold. */
+	if (!ref && im->pinned)
+		ref = im->digest;
+	r = launcher_image_open(im->layout, ref, &img, e);
+	if (r < 0)
+		return r;
+	if (im->pinned && strcmp(img->manifest_digest, im->digest) != 0) {
+		snprintf(e->msg, sizeof(e->msg), "image manifest %s does not match the pinned %s",
+			 img->manifest_digest, im->digest);
+		launcher_image_free(img);
+		return -EKEYREJECTED;
+	}
+	*ret = img;
+	return 0;
+}
+
+/* "sha256:HEX" to the 32 bytes the container event carries. */
+static void digest_raw(const char *d, uint8_t out[32])
+{
+	for (int i = 0; i < 32; i++) {
+		unsigned int v = 0;
+
+		sscanf(d + 7 + 2 * i, "%2x", &v);
+		out[i] = (uint8_t)v;
+	}
+}
+
+int launcher_pod_image_measure(struct launcher_pod_images *pi, size_t idx,
+			       struct launcher_recorder *rec)
+{
+	struct slot *s = &pi->slots[idx];
+	const struct manifest_image *im = s->mc->image;
+	_cleanup_free_ char *content = NULL;
+	struct vjson_err e = { { 0 } };
+	uint8_t d[32];
+	int r;
+
+	r = launcher_pod_image_open(im, &s->img, &e);
+	if (r < 0)
+		return log_err("container '%s' refused: image '%s': %s", s->mc->name, im->layout,
+			       r == -ENOMEM ? "out of memory" : e.msg), r;
+	if (launcher_image_encrypted(s->img) && !pi->m->has_kbs) {
+		s->img = launcher_image_free(s->img);
+		return log_err("container '%s' refused: image '%s' has encrypted layers and the "
+			       "manifest names no KBS to release their keys", s->mc->name, im->layout),
+		       -ENOKEY;
+	}
+	/* The manifest digest pins the config and every layer: it is the container's digest. */
+	digest_raw(s->img->manifest_digest, d);
+	content = launcher_record_container_json(s->mc->name, d);
+	if (!content || launcher_record_event(rec, "container", content) < 0) {
+		s->img = launcher_image_free(s->img);
+		return log_err("container '%s' refused: its measurement could not be recorded",
+			       s->mc->name), -EIO;
+	}
+	log_info("container '%s': image '%s' manifest %s, %zu layer(s)%s", s->mc->name, im->layout,
+		 s->img->manifest_digest, s->img->n_layers,
+		 launcher_image_encrypted(s->img) ? ", encrypted" : "");
+	return 0;
+}
+
+static const struct manifest_resource *resource_by_uri(const struct manifest *m, const char *uri)
+{
+	for (size_t i = 0; i < m->n_resources; i++)
+		if (!strcmp(m->resources[i].uri, uri))
+			return &m->resources[i];
+	return NULL;
+}
+
+static const struct manifest_resource *resource_by_name(const struct manifest *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_resources; i++)
+		if (!strcmp(m->resources[i].name, name))
+			return &m->resources[i];
+	return NULL;
+}
+
+int launcher_pod_image_resources(struct launcher_pod_images *pi, struct manifest *m)
+{
+	for (size_t i = 0; i < pi->n_slots; i++) {
+		struct slot *s = &pi->slots[i];
+		_cleanup_(json_decrefp) json_t *uris = NULL;
+		struct vjson_err e = { { 0 } };
+		json_t *u;
+		size_t k;
+		int r;
+
+		if (!s->img)
+			continue;
+		r = launcher_image_kbs_uris(s->img, &uris, &e);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) {
+			log_err("container '%s' refused: image '%s': %s", s->mc->name,
+				s->mc->image->layout, e.msg);
+			s->img = launcher_image_free(s->img);
+			continue;
+		}
+		json_array_foreach(uris, k, u) {
+			const char *uri = json_string_value(u);
+			char desc[KEYRING_DESC_MAX], name[MANIFEST_NAME_MAX + 32];
+			struct manifest_resource *nr;
+
+			if (resource_by_uri(m, uri))
+				continue;
+			if (keyring_uri_to_desc(uri, strlen(uri), desc, sizeof(desc)) < 0 ||
+			    pi->n_added >= POD_IMAGE_KIDS_MAX) {
+				log_err("container '%s' refused: image '%s': %s '%.200s'", s->mc->name,
+					s->mc->image->layout,
+					pi->n_added >= POD_IMAGE_KIDS_MAX ? "too many key URIs, at"
+									  : "a malformed key URI",
+					uri);
+				s->img = launcher_image_free(s->img);
+				break;
+			}
+			nr = realloc(m->resources, (m->n_resources + 1) * sizeof(*nr));
+			if (!nr)
+				return -ENOMEM;
+			m->resources = nr;
+			snprintf(name, sizeof(name), POD_IMAGE_RESOURCE_PREFIX "%s:%zu", s->mc->name, k);
+			nr[m->n_resources].name = strdup(name);
+			nr[m->n_resources].uri = strdup(uri);
+			if (!nr[m->n_resources].name || !nr[m->n_resources].uri) {
+				free(nr[m->n_resources].name);
+				free(nr[m->n_resources].uri);
+				return -ENOMEM;
+			}
+			m->n_resources++;
+			pi->n_added++;
+			log_info("container '%s': its image needs the KBS resource '%s'", s->mc->name,
+				 uri);
+		}
+	}
+	return 0;
+}
+
+/* A key veil holds for a kbs:// URI, read into secure memory. */
+static int read_key(struct keyring *kr, const char *uri, uint8_t **ret, size_t *ret_len)
+{
+	char desc[KEYRING_DESC_MAX];
+	key_serial_t key;
+	uint8_t *buf;
+	long n, got;
+	int r;
+
+	r = keyring_uri_to_desc(uri, strlen(uri), desc, sizeof(desc));
+	if (r < 0)
+		return r;
+	r = keyring_find(kr, desc + strlen(KEYRING_DESC_PREFIX), &key);
+	if (r < 0)
+		return r;
+	n = keyctl_read(key, NULL, 0);
+	if (n < 0)
+		return -errno;
+	if (n == 0 || n > KEYRING_PAYLOAD_MAX)
+		return -EBADMSG;
+	buf = secmem_alloc((size_t)n);
+	if (!buf)
+		return -ENOMEM;
+	got = keyctl_read(key, (char *)buf, (size_t)n);
+	if (got != n) {
+		r = got < 0 ? -errno : -EIO;
+		secmem_free(buf);
+		return r;
+	}
+	*ret = buf;
+	*ret_len = (size_t)n;
+	return 0;
+}
+
+/* ocicrypt's KEK lookup for annotation packets: only from veil's keyring. */
+static int kbs_get(void *ctx, const char *uri, uint8_t **ret, size_t *ret_len)
+{
+	struct keyring *kr = ctx;
+	int r = read_key(kr, uri, ret, ret_len);
+
+	return r == -ENOKEY ? -ENOENT : r;
+}
+
+struct held_keys {
+	struct ocicrypt_secret s[MANIFEST_KEYS_MAX];
+	size_t n;
+};
+
+static void held_keys_wipe(struct held_keys *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		secmem_free((void *)h->s[i].data);	/* wipes, then unmaps */
+	h->n = 0;
+}
+
+static int make_bundle(struct launcher_pod_images *pi, struct slot *s)
+{
+	char path[PATH_MAX];
+
+	if (!pi->root_mounted) {
+		if ((mkdir("/run/veil", 0700) < 0 && errno != EEXIST) ||
+		    (mkdir(pi->root, 0700) < 0 && errno != EEXIST))
+			return -errno;
+		/* Our own tmpfs, so nothing below it touches the disk or the host's /run. */
+		if (mount("tmpfs", pi->root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
+			return -errno;
+		pi->root_mounted = true;
+	}
+	snprintf(path, sizeof(path), "%s/%s", pi->root, s->mc->name);
+	if (mkdir(path, 0700) < 0)
+		return -errno;
+	if (mount("tmpfs", path, "tmpfs", MS_NODEV, "mode=0755") < 0) {
+		int r = -errno;
+
+		rmdir(path);
+		return r;
+	}
+	s->bundle = strdup(path);
+	if (!s->bundle) {
+		umount2(path, MNT_DETACH);
+		rmdir(path);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int launcher_pod_image_unpack(struct launcher_pod_images *pi, size_t idx, struct keyring *kr,
+			      const char **ret_bundle)
+{
+	struct slot *s = &pi->slots[idx];
+	const struct manifest_image *im = s->mc->image;
+	struct held_keys held = { .n = 0 };
+	struct ocicrypt_keys keys = { .jwe_keys = held.s };
+	struct unpack_opts uo = { .chown = -1 };
+	struct unpack_stats st = { 0 };
+	struct vjson_err e = { { 0 } };
+	_cleanup_free_ char *cfg = NULL;
+	_cleanup_close_ int bfd = -1, rootfd = -1;
+	struct timespec t0, t1;
+	const char *what = NULL;
+	int r;
+
+	if (!s->img)
+		return -EINVAL;	/* refused (and logged) before attestation */
+	if (launcher_image_encrypted(s->img) && !kr)
+		return log_err("container '%s' refused: image '%s' is encrypted and no key was "
+			       "released", s->mc->name, im->layout), -ENOKEY;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = make_bundle(pi, s);
+	if (r < 0)
+		return log_err("container '%s' refused: Failed to make a tmpfs bundle under '%s': %s",
+			       s->mc->name, pi->root, strerror(-r)), r;
+	/* The private keys the manifest names for this image's JWE recipients. */
+	for (size_t k = 0; kr && k < im->n_keys; k++) {
+		const struct manifest_resource *res = resource_by_name(pi->m, im->keys[k]);
+		uint8_t *p;
+		size_t n;
+
+		r = res ? read_key(kr, res->uri, &p, &n) : -ENOKEY;
+		if (r < 0) {
+			snprintf(e.msg, sizeof(e.msg), "key '%s' is not in veil's keyring: %s",
+				 im->keys[k], strerror(-r));
+			what = "keys";
+			goto fail;
+		}
+		held.s[held.n++] = (struct ocicrypt_secret){ .data = p, .len = n };
+	}
+	keys.n_jwe_keys = held.n;
+	keys.kbs_get = kr ? kbs_get : NULL;
+	keys.kbs_ctx = kr;
+	bfd = open(s->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (bfd < 0 || mkdirat(bfd, "rootfs", 0755) < 0) {
+		r = -errno;
+		snprintf(e.msg, sizeof(e.msg), "%s", strerror(errno));
+		what = "bundle";
+		goto fail;
+	}
+	rootfd = launcher_open_beneath(bfd, "rootfs", O_RDONLY | O_DIRECTORY);
+	if (rootfd < 0) {
+		r = rootfd;
+		snprintf(e.msg, sizeof(e.msg), "rootfs: %s", strerror(-r));
+		what = "bundle";
+		goto fail;
+	}
+	r = launcher_image_unpack(s->img, rootfd, &keys, &uo, &st, &e);
+	/* The layer keys are done with, whatever happened. */
+	held_keys_wipe(&held);
+	if (r < 0) {
+		what = "image";
+		goto fail;
+	}
+	r = launcher_image_runtime_config(s->img, rootfd, NULL, &cfg, &e);
+	if (r < 0) {
+		what = "image config";
+		goto fail;
+	}
+	{
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/config.json", s->bundle);
+		r = fd_write_file_atomic(path, cfg, strlen(cfg), 0600);
+	}
+	if (r < 0) {
+		snprintf(e.msg, sizeof(e.msg), "config.json: %s", strerror(-r));
+		what = "bundle";
+		goto fail;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_info("container '%s': image unpacked into '%s' (%llu entries, %llu bytes, %.3fs)",
+		 s->mc->name, s->bundle, (unsigned long long)st.entries,
+		 (unsigned long long)st.bytes,
+		 (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	*ret_bundle = s->bundle;
+	return 0;
+fail:
+	held_keys_wipe(&held);
+	if (rootfd >= 0) {
+		close(rootfd);
+		rootfd = -1;
+	}
+	if (bfd >= 0) {
+		close(bfd);
+		bfd = -1;
+	}
+	drop_bundle(s);
+	log_err("container '%s' refused: %s '%s': %s", s->mc->name, what, im->layout,
+		r == -ENOMEM && !e.msg[0] ? "out of memory" : e.msg);
+	return r;
+}
+
+/* True when a resource is used by something other than image unpacking. */
+static bool needed_after(const struct manifest *m, const struct manifest_resource *res)
+{
+	if (!strncmp(res->name, POD_IMAGE_RESOURCE_PREFIX, strlen(POD_IMAGE_RESOURCE_PREFIX)))
+		return false;
+	if (m->decryptd_key && !strcmp(m->decryptd_key, res->name))
+		return true;
+	for (size_t i = 0; i < m->n_containers; i++)
+		for (size_t k = 0; k < m->containers[i].n_keys; k++)
+			if (!strcmp(m->containers[i].keys[k], res->name))
+				return true;
+	/* A resource no image names either: the manifest wants it kept. */
+	for (size_t i = 0; i < m->n_containers; i++) {
+		const struct manifest_image *im = m->containers[i].image;
+
+		for (size_t k = 0; im && k < im->n_keys; k++)
+			if (!strcmp(im->keys[k], res->name))
+				return false;
+	}
+	return true;
+}
+
+int launcher_pod_image_forget_keys(struct launcher_pod_images *pi, struct keyring *kr)
+{
+	const struct manifest *m = pi->m;
+	int n = 0;
+
+	if (!kr)
+		return 0;
+	for (size_t i = 0; i < m->n_resources; i++) {
+		const struct manifest_resource *res = &m->resources[i];
+		char desc[KEYRING_DESC_MAX];
+		key_serial_t key;
+
+		if (needed_after(m, res))
+			continue;
+		if (keyring_uri_to_desc(res->uri, strlen(res->uri), desc, sizeof(desc)) < 0 ||
+		    keyring_find(kr, desc + strlen(KEYRING_DESC_PREFIX), &key) < 0)
+			continue;
+		if (keyctl_revoke(key) < 0 && errno != EKEYREVOKED) {
+			log_warn("Failed to revoke the image key '%s' (key %d): %m", res->name, (int)key);
+			continue;
+		}
+		n++;
+	}
+	if (n)
+		log_info("revoked %d image key(s) after unpacking", n);
+	return n;
+}
