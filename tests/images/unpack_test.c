@@ -230,3 +230,45 @@ TEST_F(root, corrupt_archives_are_refused)
 	EXPECT_EQ(-EBADMSG, launcher_unpack_layer(self->rootfd, junk, sizeof(junk), UNPACK_NONE,
 						  NULL, NULL, &e));
 }
+
+/* The image config's diff_id pins the uncompressed tar, trailing blocks included. */
+TEST_F(root, diff_id_of_the_uncompressed_tar_is_checked)
+{
+	static const struct tar_ent ents[] = {
+		{ 'd', "etc", NULL, 0 }, { 'f', "etc/hello", "hello\n", 0 },
+	};
+	struct unpack_opts o = { .chown = 0 };
+	struct vjson_err e = { { 0 } };
+	char hex[65], good[72], bad[72], path[600];
+	uint8_t *tar, *gz;
+	size_t len, gzlen;
+
+	ASSERT_EQ(0, it_tar(ents, 2, &tar, &len));
+	/* Padding after the end-of-archive blocks, as some tar writers leave it. */
+	tar = realloc(tar, len + 10240);
+	ASSERT_NONNULL(tar);
+	memset(tar + len, 0, 10240);
+	len += 10240;
+	it_sha256_hex(tar, len, hex);
+	snprintf(good, sizeof(good), "sha256:%s", hex);
+	snprintf(bad, sizeof(bad), "sha256:%s", hex);
+	bad[7] = bad[7] == '0' ? '1' : '0';
+	snprintf(path, sizeof(path), "%s/../layer.tar", self->root);
+	ASSERT_EQ(0, it_write(path, tar, len));
+	ASSERT_EQ(0, it_run("gzip -n -1 '%s'", path));
+	snprintf(path, sizeof(path), "%s/../layer.tar.gz", self->root);
+	ASSERT_EQ(0, it_read(path, &gz, &gzlen));
+
+	o.diff_id = good;
+	EXPECT_EQ(0, launcher_unpack_layer(self->rootfd, tar, len, UNPACK_NONE, &o, NULL, &e));
+	EXPECT_EQ(0, launcher_unpack_layer(self->rootfd, gz, gzlen, UNPACK_GZIP, &o, NULL, &e));
+	o.diff_id = bad;
+	EXPECT_EQ(-EBADMSG, launcher_unpack_layer(self->rootfd, tar, len, UNPACK_NONE, &o, NULL, &e));
+	EXPECT_NONNULL(strstr(e.msg, "diff_id"));
+	e.msg[0] = '\0';
+	EXPECT_EQ(-EBADMSG, launcher_unpack_layer(self->rootfd, gz, gzlen, UNPACK_GZIP, &o, NULL, &e));
+	EXPECT_NONNULL(strstr(e.msg, "diff_id"));
+	EXPECT_NONNULL(strstr(e.msg, hex));
+	free(tar);
+	free(gz);
+}
