@@ -15,9 +15,12 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
 #include "attest/evidence.h"
 #include "lib/base64.h"
 #include "lib/fd.h"
+#include "tests/images/testutil.h"
 #include "tests/kbs/kbs_proc.h"
 #include "tests/launcher/util.h"
 #include "tests/swtpm.h"
@@ -90,7 +93,7 @@ static void build_image(const char *dir)
 		 "openssl pkey -in priv.pem -pubout -out pub.pem; "
 		 "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out wrong.pem 2>/dev/null; "
 		 "skopeo copy -q --encryption-key jwe:pub.pem oci:plain:v1 oci:enc:v1; "
-		 "rm -rf plain rootfs pub.pem", dir, lt_prog("veil"));
+		 "cp -a plain coco; rm -rf plain rootfs pub.pem", dir, lt_prog("veil"));
 	sh_ok(cmd);
 }
 
@@ -292,4 +295,42 @@ TEST_F_TIMEOUT(pod, image_changed_after_the_policy_gets_no_key, 180)
 	EXPECT_NONNULL(strstr(r.out, "Attestation failed: no container starts"));
 	EXPECT_NULL(strstr(r.out, "image-says-"));
 	lt_run_done(&r);
+}
+
+/*
+ * CoCo's way: the layer key sealed under a KEK that is a KBS resource the
+ * annotation packet names. The manifest names no resource at all: veil-init
+ * learns the kbs:// URI from the (measured) image and fetches it with the
+ * attestation.
+ */
+TEST_F_TIMEOUT(pod, coco_packet_image_runs_with_the_kek_its_packet_names, 180)
+{
+	char layout[128], path[160], want[100];
+	uint8_t kek[32];
+	struct lt_run r;
+
+	snprintf(layout, sizeof(layout), "%s/coco", self->dir);
+	ASSERT_EQ(1, RAND_bytes(kek, sizeof(kek)));
+	ASSERT_EQ(0, it_coco_encrypt(layout, kek, "kbs:///veil/image/kek"));
+	snprintf(path, sizeof(path), "%s/kek", self->dir);
+	ASSERT_EQ(0, fd_write_file_atomic(path, kek, sizeof(kek), 0600));
+	ASSERT_EQ(0, kbs_proc_admin(&self->kbs, "put-resource veil/image/kek %s", path));
+	unlink(path);
+	explicit_bzero(kek, sizeof(kek));
+	ASSERT_EQ(0, lt_manifest(self->dir,
+		"{\"version\":1,\"containers\":["
+		"{\"name\":\"app\",\"image\":{\"layout\":\"%s\",\"ref\":\"v1\"}}],"
+		"\"kbs\":{\"url\":\"%s\",\"ca\":\"%s\",\"tee\":\"tpm\",\"deadline_ms\":3000},"
+		"\"policy\":{\"lsm\":\"degraded-allowed\"},\"shutdown\":\"last-exit\"}",
+		layout, self->kbs.base, self->kbs.cacert));
+	pin_pcr23(self, NULL);
+	ASSERT_EQ(0, boot(&r, self));
+	TH_LOG("veil-init said:\n%s", r.out);
+	EXPECT_EQ(0, r.status);
+	EXPECT_NONNULL(strstr(r.out, "its image needs the KBS resource 'kbs:///veil/image/kek'"));
+	snprintf(want, sizeof(want), "app: image-says-%s", marker);
+	EXPECT_NONNULL(strstr(r.out, want));
+	EXPECT_NONNULL(strstr(r.out, "revoked 1 image key(s) after unpacking"));
+	lt_run_done(&r);
+	assert_no_plaintext_left();
 }

@@ -15,7 +15,11 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 
+#include "launcher/ocicrypt.h"
+#include "lib/base64.h"
 #include "lib/fd.h"
 
 static char scratch[256];
@@ -276,4 +280,76 @@ int it_count(const char *dir)
 			n++;
 	closedir(d);
 	return n;
+}
+
+/* Turns the only layer (CoCo: kid names the KEK) of layout into a CoCo annotation-packet layer sealed under kek. */
+int it_coco_encrypt(const char *layout, const uint8_t kek[32], const char *kid)
+{
+	uint8_t sym[32], nonce[16], iv[12], mac[32], tag[16], *plain, *ct, *wrapped;
+	char md[72], nd[72], path[600], ldig[72];
+	char *s_sym, *s_nonce, *s_iv, *s_mac, *s_wrapped, *popts, *pkt, *s_pkt, *pub, *s_pub;
+	size_t len, n;
+	int ol = 0, r;
+	unsigned int ml = 0;
+	EVP_CIPHER_CTX *c;
+	json_t *m, *l;
+
+	m = it_manifest(layout, md);
+	if (!m)
+		return -EINVAL;
+	l = json_array_get(json_object_get(m, "layers"), 0);
+	snprintf(ldig, sizeof(ldig), "%s", json_string_value(json_object_get(l, "digest")));
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", layout, ldig + 7);
+	if (it_read(path, &plain, &len) < 0)
+		return -EIO;
+	RAND_bytes(sym, 32);
+	RAND_bytes(nonce, 16);
+	RAND_bytes(iv, 12);
+	ct = malloc(len);
+	c = EVP_CIPHER_CTX_new();
+	EVP_EncryptInit_ex(c, EVP_aes_256_ctr(), NULL, sym, nonce);
+	EVP_EncryptUpdate(c, ct, &ol, plain, (int)len);
+	EVP_CIPHER_CTX_free(c);
+	HMAC(EVP_sha256(), sym, 32, ct, len, mac, &ml);
+
+	b64_encode(sym, 32, &s_sym);
+	b64_encode(nonce, 16, &s_nonce);
+	b64_encode(iv, 12, &s_iv);
+	b64_encode(mac, 32, &s_mac);
+	if (asprintf(&popts, "{\"symkey\":\"%s\",\"digest\":\"%s\",\"cipheroptions\":{\"nonce\":\"%s\"}}",
+		     s_sym, ldig, s_nonce) < 0)
+		return -ENOMEM;
+	n = strlen(popts);
+	wrapped = malloc(n + 16);
+	c = EVP_CIPHER_CTX_new();
+	EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, kek, iv);
+	EVP_EncryptUpdate(c, wrapped, &ol, (uint8_t *)popts, (int)n);
+	EVP_EncryptFinal_ex(c, wrapped + ol, &ol);
+	EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, tag);
+	EVP_CIPHER_CTX_free(c);
+	memcpy(wrapped + n, tag, 16);
+	b64_encode(wrapped, n + 16, &s_wrapped);
+	if (asprintf(&pkt, "{\"kid\":\"%s\",\"wrapped_data\":\"%s\",\"iv\":\"%s\",\"wrap_type\":"
+		     "\"A256GCM\"}", kid, s_wrapped, s_iv) < 0 ||
+	    asprintf(&pub, "{\"cipher\":\"AES_256_CTR_HMAC_SHA256\",\"hmac\":\"%s\","
+		     "\"cipheroptions\":{}}", s_mac) < 0)
+		return -ENOMEM;
+	b64_encode(pkt, strlen(pkt), &s_pkt);
+	b64_encode(pub, strlen(pub), &s_pub);
+
+	r = it_replace_blob(layout, ldig, ct, len, nd);
+	json_decref(m);
+	m = it_manifest(layout, md);
+	l = json_array_get(json_object_get(m, "layers"), 0);
+	json_object_set_new(l, "mediaType",
+			    json_string("application/vnd.oci.image.layer.v1.tar+gzip+encrypted"));
+	json_object_set_new(l, "annotations", json_pack("{s:s, s:s}", OCICRYPT_ANN_COCO, s_pkt,
+							OCICRYPT_ANN_PUBOPTS, s_pub));
+	if (r == 0)
+		r = it_write_manifest(layout, md, m);
+	json_decref(m);
+	explicit_bzero(sym, sizeof(sym));
+	free(plain), free(ct), free(wrapped), free(s_sym), free(s_nonce), free(s_iv), free(s_mac);
+	free(popts), free(pkt), free(s_pkt), free(pub), free(s_pub), free(s_wrapped);
+	return r;
 }

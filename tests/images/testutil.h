@@ -38,6 +38,12 @@ int it_replace_blob(const char *layout, const char *old, const void *data, size_
 /* The first layer descriptor of the only manifest (a new reference), and its manifest digest. */
 json_t *it_manifest(const char *layout, char ret_digest[72]);
 int it_write_manifest(const char *layout, const char *old_digest, json_t *m);
+/*
+ * Turns the only layer of layout into a CoCo annotation-packet layer
+ * (AES-256-CTR + HMAC, private options sealed with A256GCM under kek, the
+ * packet's kid the given kbs:// URI), rewriting the digests.
+ */
+int it_coco_encrypt(const char *layout, const uint8_t kek[32], const char *kid);
 /* Counts entries of a directory (non-recursive); -1 on error. */
 int it_count(const char *dir);
 
