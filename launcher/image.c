@@ -637,6 +637,11 @@ static int stage_layer(const struct launcher_image *img, const struct image_laye
 			    (unsigned long long)l->size);
 	}
 	madvise(st.p, st.len ? st.len : 1, MADV_DONTDUMP);
+	/*
+	 * Huge pages where the kernel has them: the read below otherwise takes
+	 * one page fault per 4 KiB, a quarter of the CPU time of a large layer.
+	 */
+	(void)madvise(st.p, st.len ? st.len : 1, MADV_HUGEPAGE);
 	md = EVP_MD_CTX_new();
 	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
 		return -ENOMEM;
