@@ -216,8 +216,12 @@ static int parse_kbs(json_t *o, struct manifest *m, struct vjson_err *e)
 	r = vjson_get_array_opt(o, "kbs", "resources", MANIFEST_RESOURCES_MAX, &arr, e);
 	if (r < 0)
 		return r;
-	if (!arr || !json_array_size(arr))
+	if (!arr || !json_array_size(arr)) {
+		if (m->kbs_reattest_s)
+			return err_at(e, -EINVAL, "'kbs.reattest_s': there is nothing to re-attest for "
+				      "without kbs.resources");
 		return 0;
+	}
 	m->resources = calloc(json_array_size(arr), sizeof(*m->resources));
 	if (!m->resources)
 		return -ENOMEM;

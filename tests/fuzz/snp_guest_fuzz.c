@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attest/evidence.h"
 #include "attest/snp_guest.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);

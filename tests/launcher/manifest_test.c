@@ -77,6 +77,7 @@ static const struct {
 	{ "{\"version\":1,\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\",\"keys\":[\"k\"]}]}", "kbs.resources" },
 	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"ftp://x\",\"tee\":\"tpm\"}}", "kbs.url" },
 	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"quantum\"}}", "kbs.tee" },
+	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"tpm\",\"reattest_s\":5}}", "nothing to re-attest" },
 	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"tpm\",\"reattest_s\":-1}}", "kbs.reattest_s" },
 	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"tpm\",\"reattest_s\":86401}}", "kbs.reattest_s" },
 	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"tpm\",\"reattest_s\":\"60\"}}", "kbs.reattest_s" },
