@@ -121,6 +121,8 @@ FIXTURE_SETUP(pod)
 FIXTURE_TEARDOWN(pod)
 {
 	kbs_proc_stop(&self->kbs);
+	if (self->sw.pid > 0)
+		kill(self->sw.pid, SIGCONT);	/* a test may have stopped it */
 	test_swtpm_stop(&self->sw);
 	if (self->dir[0])
 		lt_rm_rf(self->dir);
@@ -462,6 +464,36 @@ TEST_F_TIMEOUT(pod, a_kbs_gone_past_the_deadline_revokes_the_key_and_stops_the_g
 	ASSERT_NONNULL(t.buf);
 	EXPECT_NONNULL(strstr(t.buf, "deadline of 3000 ms passed"));
 	EXPECT_NONNULL(strstr(t.buf, "Connection refused"));
+	EXPECT_NULL(strstr(t.buf, "container 'other' (pid"));
+	EXPECT_NE(-1, r.status);
+	free(t.buf);
+	lt_run_done(&r);
+}
+
+/*
+ * The TPM stops answering mid-quote: the helper hangs where no network
+ * deadline reaches. PID 1 kills it at deadline_ms + slack, fails closed and
+ * goes on supervising.
+ */
+TEST_F_TIMEOUT(pod, a_helper_that_hangs_is_killed_at_the_deadline_and_the_keys_go, 180)
+{
+	struct tail t = { 0 };
+	struct lt_run r;
+	size_t off;
+
+	write_reattest_manifest(self->dir, self->kbs.base, self->kbs.cacert);
+	pin_pcr23(&self->kbs, self->dir);
+	ASSERT_EQ(0, lt_start(&r, pod_args(self)));
+	EXPECT_TRUE(wait_for(&r, &t, 0, "re-attestation 1 succeeded", 90));
+	ASSERT_EQ(0, kill(self->sw.pid, SIGSTOP));
+	EXPECT_TRUE(wait_for(&r, &t, 0, "re-attestation failed: revoked 1 key(s)", 30));
+	kill(self->sw.pid, SIGCONT);
+	EXPECT_TRUE(wait_for(&r, &t, 0, "granted: key-read-refused", 15));
+	off = t.len;
+	EXPECT_TRUE(wait_for(&r, &t, off, "other: tick", 10));
+	stop_pod(&r, &t);
+	ASSERT_NONNULL(t.buf);
+	EXPECT_NONNULL(strstr(t.buf, "did not report within 5000 ms"));
 	EXPECT_NULL(strstr(t.buf, "container 'other' (pid"));
 	EXPECT_NE(-1, r.status);
 	free(t.buf);
