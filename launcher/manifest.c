@@ -64,7 +64,8 @@ static int parse_container(json_t *o, size_t idx, struct manifest_container *c,
 			   struct vjson_err *e)
 {
 	static const char *const keys[] = { "name", "bundle", "digest", "restart", "restart_max",
-					    "backoff_ms", "backoff_max_ms", "order", "keys", NULL };
+					    "backoff_ms", "backoff_max_ms", "order", "keys",
+					    "raw_sockets", NULL };
 	char where[64];
 	const char *s, *restart = "never", *digest = NULL;
 	int64_t v;
@@ -138,6 +139,10 @@ static int parse_container(json_t *o, size_t idx, struct manifest_container *c,
 	if (r < 0)
 		return r;
 	c->order = (int)v;
+	/* The BPF LSM's one grant beyond the default: raw and packet sockets. */
+	r = vjson_get_bool_opt(o, where, "raw_sockets", &c->raw_sockets, e);
+	if (r < 0)
+		return r;
 	arr = NULL;
 	r = vjson_get_array_opt(o, where, "keys", MANIFEST_KEYS_MAX, &arr, e);
 	if (r < 0)

@@ -39,6 +39,7 @@ struct manifest_container {
 	int order;
 	char **keys;			/* names of kbs.resources granted */
 	size_t n_keys;
+	bool raw_sockets;		/* BPF LSM grant: raw and packet sockets */
 };
 
 struct manifest_resource {
