@@ -36,6 +36,7 @@
 #include "launcher/measure.h"
 #include "launcher/oci.h"
 #include "launcher/record.h"
+#include "launcher/reattest.h"
 #include "launcher/seccomp_default.h"
 #include "launcher/supervise.h"
 #include "lib/cleanup.h"
@@ -394,7 +395,23 @@ static int run_pod(void)
 					   strerror(-r));
 		}
 	}
+	/* Asked for, it is part of the pod's contract: no re-attestation, no containers. */
+	struct launcher_reattest *ra = NULL;
+	if (kr && m->kbs_reattest_s && m->n_resources) {
+		struct launcher_attest_opts rao = { .tpm_tcti = opts.tpm, .initdata = initdata_text };
+
+		r = launcher_reattest_new(&pod, kr, &rao, opts.eventlog ? opts.eventlog : DEFAULT_EVENTLOG,
+					  &ra);
+		if (r < 0) {
+			keyring_revoke_all(kr);
+			free_units(&pod);
+			launcher_cgroup_done(&cg);
+			launcher_emergency(opts.sandbox, "Failed to set up re-attestation: %s", strerror(-r));
+		}
+		log_info("re-attesting every %u s", m->kbs_reattest_s);
+	}
 	status = launcher_supervise(&pod);
+	ra = launcher_reattest_free(ra);
 	/* Whatever ended the pod, the keys it was given end with it. */
 	if (kr) {
 		r = keyring_revoke_all(kr);

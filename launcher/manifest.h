@@ -23,6 +23,7 @@
 #define MANIFEST_BACKOFF_MAX_MS 600000
 #define MANIFEST_KBS_DEADLINE_DEFAULT_MS 60000
 #define MANIFEST_KBS_DEADLINE_MAX_MS 600000
+#define MANIFEST_KBS_REATTEST_MAX_S 86400
 
 enum launcher_restart { LAUNCHER_RESTART_NEVER, LAUNCHER_RESTART_ON_FAILURE, LAUNCHER_RESTART_ALWAYS };
 enum launcher_shutdown { LAUNCHER_SHUTDOWN_LAST_EXIT, LAUNCHER_SHUTDOWN_NEVER };
@@ -53,6 +54,7 @@ struct manifest {
 	bool has_kbs;
 	char *kbs_url, *kbs_ca, *kbs_tee;
 	unsigned int kbs_deadline_ms;	/* attestation, retries included */
+	unsigned int kbs_reattest_s;	/* re-attestation period; 0: never */
 	struct manifest_resource *resources;
 	size_t n_resources;
 	bool lsm_degraded_allowed;

@@ -36,6 +36,8 @@ struct launcher_unit {
 	unsigned int restarts;
 	uint64_t restart_at_ms;
 	int status;		/* last exit: 0..255, 128+signal; -1 never ran */
+	bool stop_requested;	/* launcher_pod_stop_unit(): no restart, KILL at kill_at_ms */
+	uint64_t kill_at_ms;
 };
 
 struct launcher_pod;
@@ -67,6 +69,13 @@ struct launcher_pod {
 /* Adds a watch before launcher_supervise(); -ENOSPC when full. */
 int launcher_pod_watch(struct launcher_pod *pod, int fd, const char *what,
 		       int (*ready)(struct launcher_pod *pod, void *arg), void *arg);
+
+/*
+ * Stops one container for good (re-attestation failed, its keys are gone):
+ * SIGTERM now, SIGKILL after the manifest's grace period, never restarted.
+ * The rest of the pod runs on. Callable from a watch's ready().
+ */
+int launcher_pod_stop_unit(struct launcher_pod *pod, size_t idx, const char *why);
 
 /* Runs until shutdown; returns the pod's exit status (see docs/manifest.md). */
 int launcher_supervise(struct launcher_pod *pod);

@@ -14,7 +14,7 @@ TEST(parses_a_full_manifest)
 		"{\"name\":\"early\",\"bundle\":\"/b1\",\"order\":1,\"keys\":[\"fhe\"],"
 		"\"digest\":\"sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}],"
 		"\"kbs\":{\"url\":\"https://kbs:8080\",\"tee\":\"tpm\",\"ca\":\"/etc/ca.pem\","
-		"\"resources\":[{\"name\":\"fhe\",\"uri\":\"kbs:///default/key/fhe\"}]},"
+		"\"reattest_s\":30,\"resources\":[{\"name\":\"fhe\",\"uri\":\"kbs:///default/key/fhe\"}]},"
 		"\"policy\":{\"lsm\":\"degraded-allowed\",\"seccomp\":\"required\"},"
 		"\"decryptd\":{\"enabled\":true,\"key\":\"fhe\"},\"shutdown\":\"never\",\"grace_ms\":100}";
 	struct vjson_err e;
@@ -34,6 +34,7 @@ TEST(parses_a_full_manifest)
 	EXPECT_TRUE(m->seccomp_required);
 	EXPECT_TRUE(m->decryptd);
 	EXPECT_STREQ("tpm", m->kbs_tee);
+	EXPECT_EQ(30, m->kbs_reattest_s);
 	EXPECT_EQ(LAUNCHER_SHUTDOWN_NEVER, m->shutdown);
 	EXPECT_EQ(100, m->grace_ms);
 	launcher_manifest_free(m);
@@ -80,6 +81,11 @@ static const struct {
 	{ "{\"version\":1,\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\",\"keys\":[\"k\"]}]}", "kbs.resources" },
 	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"ftp://x\",\"tee\":\"tpm\"}}", "kbs.url" },
 	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"quantum\"}}", "kbs.tee" },
+	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"tpm\",\"reattest_s\":5}}", "nothing to re-attest" },
+	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"tpm\",\"reattest_s\":-1}}", "kbs.reattest_s" },
+	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"tpm\",\"reattest_s\":86401}}", "kbs.reattest_s" },
+	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"tpm\",\"reattest_s\":\"60\"}}", "kbs.reattest_s" },
+	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"tpm\",\"reattest_s\":1.5}}", "kbs.reattest_s" },
 	{ "{\"version\":1," C ",\"policy\":{\"lsm\":\"off\"}}", "policy.lsm" },
 	{ "{\"version\":1," C ",\"policy\":{\"seccomp\":true}}", "policy.seccomp" },
 	{ "{\"version\":1," C ",\"decryptd\":{}}", "decryptd.enabled" },
