@@ -30,6 +30,7 @@
 #include "launcher/boot.h"
 #include "launcher/cgroup.h"
 #include "launcher/container.h"
+#include "launcher/decryptd.h"
 #include "launcher/initdata.h"
 #include "launcher/manifest.h"
 #include "launcher/measure.h"
@@ -280,6 +281,7 @@ static void free_units(struct launcher_pod *pod)
 
 static int run_pod(void)
 {
+	struct launcher_decryptd *dd = NULL;
 	struct keyring *kr;
 	struct launcher_recorder rec;
 	struct launcher_cgroups cg;
@@ -336,7 +338,17 @@ static int run_pod(void)
 		launcher_cgroup_done(&cg);
 		launcher_emergency(opts.sandbox, "Attestation failed: no container starts");
 	}
+	/* The decryption service holds the FHE key: up before the containers, or none starts. */
+	if (m->decryptd && launcher_decryptd_start(&pod, kr, &cg, &dd) < 0) {
+		if (kr)
+			keyring_revoke_all(kr);
+		keyring_free(kr);
+		free_units(&pod);
+		launcher_cgroup_done(&cg);
+		launcher_emergency(opts.sandbox, "veil-decryptd did not start: no container starts");
+	}
 	status = launcher_supervise(&pod);
+	launcher_decryptd_stop(dd);
 	/* Whatever ended the pod, the keys it was given end with it. */
 	if (kr) {
 		r = keyring_revoke_all(kr);
