@@ -151,11 +151,15 @@ static int write_config(const struct launcher_pod *pod, const char *key_desc)
 /* A tmpfs of the service's own: its config, receipts, and sock/ for the containers. */
 static int make_dirs(void)
 {
-	if ((mkdir("/run/veil", 0755) < 0 && errno != EEXIST) ||
-	    (mkdir(LAUNCHER_DD_DIR, 0700) < 0 && errno != EEXIST))
+	/*
+	 * 0711, outside /run/veil (0700): a container's first process resolves
+	 * the bind source as root of its user namespace, an unprivileged user
+	 * here, so it must be able to traverse (not list) the way to sock/.
+	 */
+	if (mkdir(LAUNCHER_DD_DIR, 0711) < 0 && errno != EEXIST)
 		return log_err("Failed to create '%s': %m", LAUNCHER_DD_DIR);
 	if (mount("tmpfs", LAUNCHER_DD_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  "mode=0700,size=4m") < 0)
+		  "mode=0711,size=4m") < 0)
 		return log_err("Failed to mount a tmpfs on '%s': %m", LAUNCHER_DD_DIR);
 	/* Containers traverse only this one: connect() needs search here, write on the socket. */
 	if (mkdir(LAUNCHER_DD_SOCK_DIR, 0755) < 0)

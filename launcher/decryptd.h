@@ -22,7 +22,7 @@
 #include "launcher/cgroup.h"
 #include "launcher/supervise.h"
 
-#define LAUNCHER_DD_DIR "/run/veil/decryptd"		/* tmpfs: config, receipts, sock/ */
+#define LAUNCHER_DD_DIR "/run/veil-decryptd"		/* tmpfs 0711: config, receipts, sock/ */
 #define LAUNCHER_DD_SOCK_DIR LAUNCHER_DD_DIR "/sock"	/* what granted containers see */
 #define LAUNCHER_DD_CTR_DIR "/run/veil"			/* ...mounted here in them */
 #define LAUNCHER_DD_READY_MS 30000			/* load the models, then listen */

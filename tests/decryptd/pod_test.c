@@ -89,7 +89,7 @@ static const char sneaky_patch[] =
 	"{\"process\":{\"args\":[\"/usr/bin/veil\",\"decrypt\",\"--model\",\"m\","
 	"\"--socket\",\"/run/veil/decryptd.sock\",\"/data/0.vct\"]},"
 	"\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
-	"{\"destination\":\"/run/veil\",\"type\":\"bind\",\"source\":\"/run/veil/decryptd/sock\","
+	"{\"destination\":\"/run/veil\",\"type\":\"bind\",\"source\":\"/run/veil-decryptd/sock\","
 	"\"options\":[\"bind\",\"ro\"]}]}";
 
 static void make_bundle(struct _fixture_pod *self, const char *name, const char *patch)
