@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -145,7 +146,8 @@ FIXTURE_TEARDOWN(pod)
 		lt_rm_rf(self->dir);
 }
 
-static void write_manifest(const char *dir, const struct kbs_proc *kbs, const char *sealed)
+static void write_manifest_restart(const char *dir, const struct kbs_proc *kbs, const char *sealed,
+				   const char *restart)
 {
 	ASSERT_EQ(0, lt_manifest(dir,
 		"{\"version\":1,\"containers\":["
@@ -155,10 +157,15 @@ static void write_manifest(const char *dir, const struct kbs_proc *kbs, const ch
 		"\"kbs\":{\"url\":\"%s\",\"ca\":\"%s\",\"tee\":\"tpm\",\"deadline_ms\":20000,"
 		"\"resources\":[{\"name\":\"fhe\",\"uri\":\"kbs:///veil/fhe/m\"}]},"
 		"\"decryptd\":{\"enabled\":true,\"key\":\"fhe\",\"workers\":1,\"receipts\":true,"
-		"\"restart\":\"never\","
+		"\"restart\":\"%s\","
 		"\"models\":[{\"name\":\"m\",\"sealed\":\"%s\",\"grant\":[\"user\"]}]},"
 		"\"policy\":{\"lsm\":\"degraded-allowed\"},\"shutdown\":\"last-exit\"}",
-		dir, dir, dir, kbs->base, kbs->cacert, sealed));
+		dir, dir, dir, kbs->base, kbs->cacert, restart, sealed));
+}
+
+static void write_manifest(const char *dir, const struct kbs_proc *kbs, const char *sealed)
+{
+	write_manifest_restart(dir, kbs, sealed, "never");
 }
 
 /* The policy the model owner writes: tpm only, PCR 23 = what `veil measure --pcr` says. */
@@ -306,5 +313,70 @@ TEST_F_TIMEOUT(pod, a_service_that_cannot_load_its_model_starts_no_container, 24
 	EXPECT_NONNULL(strstr(r.out, "Failed to load model 'm'"));
 	EXPECT_NONNULL(strstr(r.out, "veil-decryptd did not start: no container starts"));
 	EXPECT_NULL(strstr(r.out, "container 'user' started"));
+	lt_run_done(&r);
+}
+
+/* The host pid of the first process whose cgroup path ends in SUFFIX (0: none yet). */
+static pid_t find_in_cgroup(const char *suffix)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+
+	while (d && !found && (e = readdir(d))) {
+		char cg[4096];
+		size_t n;
+
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		if (decryptd_pid_cgroup(atoi(e->d_name), cg, sizeof(cg)) < 0)
+			continue;
+		n = strlen(cg);
+		if (n >= strlen(suffix) && strcmp(cg + n - strlen(suffix), suffix) == 0)
+			found = atoi(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static const char late_patch[] =
+	"{\"process\":{\"args\":[\"/bin/sh\",\"-c\",\"sleep 4; exec /usr/bin/veil decrypt --model m "
+	"--socket /run/veil/decryptd.sock /data/0.vct\"]}}";
+
+TEST_F_TIMEOUT(pod, a_killed_service_is_restarted_and_serves_the_granted_container_again, 240)
+{
+	char sealed[128], man[160], sfx_dd[64], sfx_user[64], line[512];
+	const char *args[] = { lt_prog("veil-init"), "--sandbox", "--tpm", self->sw.tcti, man, NULL };
+	pid_t dd = 0, user = 0;
+	struct lt_run r;
+
+	/* The granted container asks late, after the service was killed and restarted. */
+	snprintf(line, sizeof(line), "rm -rf %s/user", self->dir);
+	ASSERT_EQ(0, system(line));
+	make_bundle(self, "user", late_patch);
+	snprintf(sealed, sizeof(sealed), "%s/m.sealed", self->dir);
+	snprintf(man, sizeof(man), "%s/manifest.json", self->dir);
+	write_manifest_restart(self->dir, &self->kbs, sealed, "on-failure");
+	pin_pcr23(&self->kbs, self->dir);
+	ASSERT_EQ(0, lt_start(&r, args));
+	snprintf(sfx_dd, sizeof(sfx_dd), "/veil-sandbox-%d/veil-decryptd", r.pid);
+	snprintf(sfx_user, sizeof(sfx_user), "/veil-sandbox-%d/user", r.pid);
+	for (int i = 0; i < 3000 && !(dd && user); i++) {
+		dd = find_in_cgroup(sfx_dd);
+		user = find_in_cgroup(sfx_user);
+		usleep(10000);
+	}
+	EXPECT_NE(0, dd);
+	EXPECT_NE(0, user);
+	if (dd)
+		kill(dd, SIGKILL);
+	ASSERT_EQ(0, lt_wait(&r, 120));
+	TH_LOG("veil-init said:\n%s", r.out);
+	EXPECT_NONNULL(strstr(r.out, "killed by signal 9"));
+	EXPECT_NONNULL(strstr(r.out, "veil-decryptd: restart 1/5"));
+	ASSERT_NONNULL(ctr_line(r.out, "user", line, sizeof(line)));
+	EXPECT_NONNULL(strstr(line, "/data/0.vct: class"));
+	EXPECT_NONNULL(strstr(r.out, "stopped with status 0"));
 	lt_run_done(&r);
 }
