@@ -30,6 +30,7 @@
 #include "launcher/boot.h"
 #include "launcher/cgroup.h"
 #include "launcher/container.h"
+#include "launcher/decryptd.h"
 #include "launcher/initdata.h"
 #include "launcher/lsm.h"
 #include "launcher/manifest.h"
@@ -317,6 +318,7 @@ static void free_units(struct launcher_pod *pod)
 
 static int run_pod(void)
 {
+	struct launcher_decryptd *dd = NULL;
 	struct keyring *kr;
 	struct launcher_recorder rec;
 	struct launcher_cgroups cg;
@@ -395,6 +397,15 @@ static int run_pod(void)
 					   strerror(-r));
 		}
 	}
+	/* The decryption service holds the FHE key: up before the containers, or none starts. */
+	if (m->decryptd && launcher_decryptd_start(&pod, kr, &cg, &dd) < 0) {
+		if (kr)
+			keyring_revoke_all(kr);
+		keyring_free(kr);
+		free_units(&pod);
+		launcher_cgroup_done(&cg);
+		launcher_emergency(opts.sandbox, "veil-decryptd did not start: no container starts");
+	}
 	/* Asked for, it is part of the pod's contract: no re-attestation, no containers. */
 	struct launcher_reattest *ra = NULL;
 	if (kr && m->kbs_reattest_s && m->n_resources) {
@@ -412,6 +423,7 @@ static int run_pod(void)
 	}
 	status = launcher_supervise(&pod);
 	ra = launcher_reattest_free(ra);
+	launcher_decryptd_stop(dd);
 	/* Whatever ended the pod, the keys it was given end with it. */
 	if (kr) {
 		r = keyring_revoke_all(kr);
