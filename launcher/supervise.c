@@ -206,9 +206,14 @@ static void reap(struct loop *l)
 		for (i = 0; i < l->pod->n_units; i++)
 			if (l->pod->units[i].state == UNIT_RUNNING && l->pod->units[i].pid == si.si_pid)
 				break;
-		if (i < l->pod->n_units)
+		if (i < l->pod->n_units) {
 			unit_exited(l, &l->pod->units[i], &si);
-		else
+			continue;
+		}
+		bool claimed = false;
+		for (size_t k = 0; k < l->pod->n_reapers && !claimed; k++)
+			claimed = l->pod->reapers[k].exited(l->pod, &si, l->pod->reapers[k].arg);
+		if (!claimed)
 			log_debug("reaped pid %d", si.si_pid);
 	}
 }
@@ -358,6 +363,32 @@ int launcher_pod_stop_unit(struct launcher_pod *pod, size_t idx, const char *why
 	default:
 		return 0;
 	}
+}
+
+int launcher_pod_reaper(struct launcher_pod *pod,
+			bool (*exited)(struct launcher_pod *pod, const siginfo_t *si, void *arg),
+			void *arg)
+{
+	if (pod->n_reapers >= LAUNCHER_REAPER_MAX)
+		return -ENOSPC;
+	pod->reapers[pod->n_reapers++] = (struct launcher_reaper){ .exited = exited, .arg = arg };
+	return 0;
+}
+
+int launcher_pod_on_revoke(struct launcher_pod *pod,
+			   void (*revoked)(struct launcher_pod *pod, const char *why, void *arg),
+			   void *arg)
+{
+	if (pod->n_revoked >= LAUNCHER_REAPER_MAX)
+		return -ENOSPC;
+	pod->revoked[pod->n_revoked++] = (struct launcher_revoke_hook){ .revoked = revoked, .arg = arg };
+	return 0;
+}
+
+void launcher_pod_keys_revoked(struct launcher_pod *pod, const char *why)
+{
+	for (size_t i = 0; i < pod->n_revoked; i++)
+		pod->revoked[i].revoked(pod, why, pod->revoked[i].arg);
 }
 
 static void on_watch(struct loop *l, size_t i)
