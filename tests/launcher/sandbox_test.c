@@ -349,7 +349,8 @@ static void start_and_signal(struct _fixture_sb *self, const char *patch, int gr
 	snprintf(man, sizeof(man), "%s/manifest.json", self->dir);
 	args[2] = man;
 	ASSERT_EQ(0, lt_start(&self->run, args));
-	usleep(700 * 1000);
+	/* Time for the container's shell to set its trap, on a loaded host under ASan too. */
+	usleep(1500 * 1000);
 	ASSERT_EQ(0, kill(self->run.pid, SIGTERM));
 	ASSERT_EQ(0, lt_wait(&self->run, 20));
 }
