@@ -30,12 +30,14 @@
 #include "launcher/boot.h"
 #include "launcher/cgroup.h"
 #include "launcher/container.h"
+#include "launcher/decryptd.h"
 #include "launcher/initdata.h"
 #include "launcher/lsm.h"
 #include "launcher/manifest.h"
 #include "launcher/measure.h"
 #include "launcher/oci.h"
 #include "launcher/record.h"
+#include "launcher/reattest.h"
 #include "launcher/seccomp_default.h"
 #include "launcher/supervise.h"
 #include "lib/cleanup.h"
@@ -316,6 +318,7 @@ static void free_units(struct launcher_pod *pod)
 
 static int run_pod(void)
 {
+	struct launcher_decryptd *dd = NULL;
 	struct keyring *kr;
 	struct launcher_recorder rec;
 	struct launcher_cgroups cg;
@@ -394,7 +397,33 @@ static int run_pod(void)
 					   strerror(-r));
 		}
 	}
+	/* The decryption service holds the FHE key: up before the containers, or none starts. */
+	if (m->decryptd && launcher_decryptd_start(&pod, kr, &cg, &dd) < 0) {
+		if (kr)
+			keyring_revoke_all(kr);
+		keyring_free(kr);
+		free_units(&pod);
+		launcher_cgroup_done(&cg);
+		launcher_emergency(opts.sandbox, "veil-decryptd did not start: no container starts");
+	}
+	/* Asked for, it is part of the pod's contract: no re-attestation, no containers. */
+	struct launcher_reattest *ra = NULL;
+	if (kr && m->kbs_reattest_s && m->n_resources) {
+		struct launcher_attest_opts rao = { .tpm_tcti = opts.tpm, .initdata = initdata_text };
+
+		r = launcher_reattest_new(&pod, kr, &rao, opts.eventlog ? opts.eventlog : DEFAULT_EVENTLOG,
+					  &ra);
+		if (r < 0) {
+			keyring_revoke_all(kr);
+			free_units(&pod);
+			launcher_cgroup_done(&cg);
+			launcher_emergency(opts.sandbox, "Failed to set up re-attestation: %s", strerror(-r));
+		}
+		log_info("re-attesting every %u s", m->kbs_reattest_s);
+	}
 	status = launcher_supervise(&pod);
+	ra = launcher_reattest_free(ra);
+	launcher_decryptd_stop(dd);
 	/* Whatever ended the pod, the keys it was given end with it. */
 	if (kr) {
 		r = keyring_revoke_all(kr);
