@@ -61,6 +61,8 @@ int launcher_boot_parse_cmdline(const char *cmdline, struct boot_options *o)
 			r = set_opt(&o->tpm, v);
 		else if (!strcmp(w, "veil.eventlog") && v && *v == '/')
 			r = set_opt(&o->eventlog, v);
+		else if (!strcmp(w, "veil.net") && v && *v)
+			r = set_opt(&o->net, v);
 		else if (!strcmp(w, "veil.debug") && !v)
 			o->loglevel = LOG_DEBUG;
 		else if (!strcmp(w, "veil.loglevel") && v && v[0] >= '0' && v[0] <= '7' && !v[1])
@@ -78,6 +80,7 @@ void launcher_boot_options_done(struct boot_options *o)
 	free(o->initdata);
 	free(o->tpm);
 	free(o->eventlog);
+	free(o->net);
 	memset(o, 0, sizeof(*o));
 }
 

@@ -5,7 +5,8 @@
  *
  * --pcr replays the events veil-init records, in its order: the policy, the
  * degraded-mode event when --degraded says the LSM will be inactive, then
- * one event per container in start order.
+ * one event per container in start order. --root DIR reads each bundle
+ * under DIR, as a pod image staged on this host holds it (scripts/pod-initrd).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -46,7 +47,7 @@ static int append(uint8_t **log, size_t *len, const char *op, const char *conten
 	return 0;
 }
 
-static int pcr(const char *path, bool degraded)
+static int pcr(const char *path, bool degraded, const char *root)
 {
 	_cleanup_free_ char *buf = NULL, *pol = NULL;
 	_cleanup_free_ uint8_t *log = NULL;
@@ -82,7 +83,14 @@ static int pcr(const char *path, bool degraded)
 		uint8_t d[32];
 		char *content;
 
-		r = launcher_measure_bundle(c->bundle, 0, d, NULL, err);
+		char at[4096];
+
+		if (root && (size_t)snprintf(at, sizeof(at), "%s%s", root, c->bundle) >= sizeof(at)) {
+			log_err("container '%s': '%s%s' is too long", c->name, root, c->bundle);
+			r = -ENAMETOOLONG;
+			break;
+		}
+		r = launcher_measure_bundle(root ? at : c->bundle, 0, d, NULL, err);
 		if (r < 0) {
 			log_err("container '%s': %s", c->name, err);
 			break;
@@ -152,9 +160,10 @@ int tool_measure(int argc, char **argv)
 		{ "pcr", no_argument, NULL, 'p' },	 { "degraded", no_argument, NULL, 'd' },
 		{ "threads", required_argument, NULL, 'j' }, { "stats", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },	 { "ref", required_argument, NULL, 'r' },
+		{ "root", required_argument, NULL, 'R' },
 		{}
 	};
-	const char *ref = NULL;
+	const char *ref = NULL, *root = NULL;
 	bool want_pcr = false, degraded = false, stats = false;
 	unsigned int threads = 0;
 	int c;
@@ -176,10 +185,13 @@ int tool_measure(int argc, char **argv)
 		case 'r':
 			ref = optarg;
 			break;
+		case 'R':
+			root = optarg;
+			break;
 		case 'h':
 			printf("usage: veil measure [--threads N] [--stats] BUNDLE\n"
 			       "       veil measure [--ref REF] IMAGE-LAYOUT\n"
-			       "       veil measure --pcr [--degraded] MANIFEST\n");
+			       "       veil measure --pcr [--degraded] [--root DIR] MANIFEST\n");
 			return 0;
 		default:
 			return 2;
@@ -190,7 +202,7 @@ int tool_measure(int argc, char **argv)
 		return 2;
 	}
 	if (want_pcr)
-		return pcr(argv[optind], degraded);
+		return pcr(argv[optind], degraded, root);
 	if (is_image_layout(argv[optind]))
 		return measure_image(argv[optind], ref);
 
