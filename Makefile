@@ -246,7 +246,7 @@ demo: all $(demo-deps-y)
 # $(O)/NAME.cpio.gz from initrd/NAME.list, for the kernel INITRD_KERNEL; always
 # rebuilt (it takes well under a second), and byte-identical when nothing changed.
 INITRD_KERNEL ?= 6.1
-INITRD_INIT ?= $(O)/tests/vm/guest-init
+INITRD_INIT ?= $(O)/veil-init
 $(addprefix $(O)/,$(initrd-y)): $(O)/%.cpio.gz: $(srctree)/initrd/%.list $(O)/veil \
 		$(O)/vm/kernel/$(INITRD_KERNEL)/vmlinux all FORCE
 	$(call msg,GEN,$*.cpio.gz)
