@@ -425,8 +425,10 @@ TEST_F(sb, event_log_replays_to_what_veil_measure_predicts)
 	buf = malloc(65536);
 	n = fread(buf, 1, 65536, f);
 	fclose(f);
-	EXPECT_EQ(4, eventlog_replay((uint8_t *)buf, n, 23, EVENTLOG_ALG_SHA256, v));
+	/* policy, degraded, a, b, isolation */
+	EXPECT_EQ(5, eventlog_replay((uint8_t *)buf, n, 23, EVENTLOG_ALG_SHA256, v));
 	EXPECT_NONNULL(memmem(buf, n, "github.com/veil degraded {\"lsm\":\"inactive\"}", 43));
+	EXPECT_NONNULL(memmem(buf, n, "github.com/veil isolation {\"bpf\":\"inactive\"", 42));
 	free(buf);
 	for (int i = 0; i < 32; i++)
 		sprintf(hex + 2 * i, "%02x", v[i]);
@@ -568,7 +570,8 @@ TEST_F(sb, extends_tpm_pcr_23_and_binds_initdata_in_pcr_8)
 	buf = malloc(65536);
 	n = fread(buf, 1, 65536, f);
 	fclose(f);
-	EXPECT_EQ(3, eventlog_replay((uint8_t *)buf, n, 23, EVENTLOG_ALG_SHA256, v));
+	/* policy, degraded, c, isolation */
+	EXPECT_EQ(4, eventlog_replay((uint8_t *)buf, n, 23, EVENTLOG_ALG_SHA256, v));
 	free(buf);
 	ASSERT_EQ(0, tpm_open(tpm.tcti, &t));
 	ASSERT_EQ(0, tpm_pcr_read(t, pcrs));
