@@ -125,6 +125,10 @@ TEST_TIMEOUT(pod_vm_attests_with_its_vtpm_and_only_the_granted_container_reads_t
 	EXPECT_TRUE(has(out, "veil-init: interface 'eth0' up as 10.0.2.15/24"));
 	EXPECT_TRUE(has(out, "veil-init: veil-init starting as PID 1"));
 	EXPECT_TRUE(has(out, "measurements go to TPM PCR 23"));
+	/* The guest kernel has BPF LSM: veil-init loads its policy, and PCR 23 covers it. */
+	EXPECT_TRUE(has(out, "veil-init: BPF LSM policy loaded and attached"));
+	EXPECT_TRUE(has(out, "veil-init: measured: github.com/veil isolation {\"bpf\":\"sha256:"));
+	EXPECT_NULL(strstr(out, "degraded"));
 	EXPECT_TRUE(has(out, "attesting to 'https://10.0.2.100:8080' with TEE 'tpm'"));
 	/* The KBS released the key under the policy naming `veil measure --pcr`'s PCR 23. */
 	EXPECT_TRUE(has(out, "# kbs: veil-kbs: Released 'default/fhe/fashion'"));
