@@ -35,6 +35,7 @@
 #include "launcher/lsm.h"
 #include "launcher/manifest.h"
 #include "launcher/measure.h"
+#include "launcher/netup.h"
 #include "launcher/oci.h"
 #include "launcher/record.h"
 #include "launcher/reattest.h"
@@ -470,6 +471,10 @@ static int pid1_main(char **argv)
 		if (fd_read_file("/proc/cmdline", BOOT_CMDLINE_MAX, &cmdline, &n) >= 0 &&
 		    launcher_boot_parse_cmdline(cmdline, &opts) < 0)
 			log_warn("Failed to parse the kernel command line");
+		/* The initrd's modules (virtio-net ...) and veil.net: the KBS must be reachable. */
+		r = launcher_netup_modules(NETUP_MODULES_FILE);
+		if (r < 0 || launcher_netup_interfaces(opts.net) < 0)
+			launcher_emergency(false, "Failed to bring up the modules and network");
 		if (!opts.manifest && !opts.initdata) {
 			if (access(DEFAULT_INITDATA, R_OK) == 0)
 				opts.initdata = strdup(DEFAULT_INITDATA);

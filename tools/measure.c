@@ -7,6 +7,8 @@
  * degraded-mode event when --degraded says the LSM will be inactive, then
  * one event per container in start order, then the isolation policy
  * (launcher/lsm.h). --events also prints each event before the value.
+ * --root DIR reads each bundle under DIR, as a pod image staged on this host
+ * holds it (scripts/pod-initrd).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,7 +34,7 @@ static bool print_events;
 
 /* The seccomp digest veil-init records for a bundle (its filter, or veil's default). */
 static int bundle_seccomp(const struct manifest *m, const struct manifest_container *c,
-			  char hex[65])
+			  const char *bundle, char hex[65])
 {
 	_cleanup_free_ char *cfg = NULL, *rootfs = NULL;
 	char err[MEASURE_ERR_MAX];
@@ -41,12 +43,12 @@ static int bundle_seccomp(const struct manifest *m, const struct manifest_contai
 	size_t len;
 	int r;
 
-	r = launcher_bundle_read(c->bundle, &cfg, &len, &rootfs, err);
+	r = launcher_bundle_read(bundle, &cfg, &len, &rootfs, err);
 	if (r < 0) {
 		log_err("container '%s': %s", c->name, err);
 		return r;
 	}
-	r = launcher_oci_parse(cfg, len, c->bundle, &oc, &e);
+	r = launcher_oci_parse(cfg, len, bundle, &oc, &e);
 	if (r < 0) {
 		log_err("container '%s': config.json: %s", c->name, e.msg);
 		return r;
@@ -87,7 +89,7 @@ static int append(uint8_t **log, size_t *len, const char *op, const char *conten
 	return 0;
 }
 
-static int pcr(const char *path, bool degraded)
+static int pcr(const char *path, bool degraded, const char *root)
 {
 	_cleanup_free_ char *buf = NULL, *pol = NULL, *iso = NULL;
 	char sc_hex[MANIFEST_CONTAINERS_MAX][65];
@@ -123,9 +125,14 @@ static int pcr(const char *path, bool degraded)
 		const struct manifest_container *c = &m->containers[i];
 		char err[MEASURE_ERR_MAX], hex[7 + 65];
 		uint8_t d[32];
-		char *content;
+		char *content, at[4096];
 
-		r = launcher_measure_bundle(c->bundle, 0, d, NULL, err);
+		if (root && (size_t)snprintf(at, sizeof(at), "%s%s", root, c->bundle) >= sizeof(at)) {
+			log_err("container '%s': '%s%s' is too long", c->name, root, c->bundle);
+			r = -ENAMETOOLONG;
+			break;
+		}
+		r = launcher_measure_bundle(root ? at : c->bundle, 0, d, NULL, err);
 		if (r < 0) {
 			log_err("container '%s': %s", c->name, err);
 			break;
@@ -141,7 +148,7 @@ static int pcr(const char *path, bool degraded)
 		r = content ? append(&log, &loglen, "container", content) : -ENOMEM;
 		free(content);
 		if (r >= 0 && i < MANIFEST_CONTAINERS_MAX) {
-			r = bundle_seccomp(m, c, sc_hex[i]);
+			r = bundle_seccomp(m, c, root ? at : c->bundle, sc_hex[i]);
 			sc[i] = sc_hex[i];
 		}
 	}
@@ -203,10 +210,11 @@ int tool_measure(int argc, char **argv)
 		{ "pcr", no_argument, NULL, 'p' },	 { "degraded", no_argument, NULL, 'd' },
 		{ "threads", required_argument, NULL, 'j' }, { "stats", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },	 { "ref", required_argument, NULL, 'r' },
+		{ "root", required_argument, NULL, 'R' },
 		{ "events", no_argument, NULL, 'E' },
 		{}
 	};
-	const char *ref = NULL;
+	const char *ref = NULL, *root = NULL;
 	bool want_pcr = false, degraded = false, stats = false;
 	unsigned int threads = 0;
 	int c;
@@ -228,13 +236,16 @@ int tool_measure(int argc, char **argv)
 		case 'r':
 			ref = optarg;
 			break;
+		case 'R':
+			root = optarg;
+			break;
 		case 'E':
 			print_events = true;
 			break;
 		case 'h':
 			printf("usage: veil measure [--threads N] [--stats] BUNDLE\n"
 			       "       veil measure [--ref REF] IMAGE-LAYOUT\n"
-			       "       veil measure --pcr [--degraded] [--events] MANIFEST\n");
+			       "       veil measure --pcr [--degraded] [--events] [--root DIR] MANIFEST\n");
 			return 0;
 		default:
 			return 2;
@@ -245,7 +256,7 @@ int tool_measure(int argc, char **argv)
 		return 2;
 	}
 	if (want_pcr)
-		return pcr(argv[optind], degraded);
+		return pcr(argv[optind], degraded, root);
 	if (is_image_layout(argv[optind]))
 		return measure_image(argv[optind], ref);
 
