@@ -11,56 +11,41 @@
 
 #include "lib/cleanup.h"
 
-static int fail(struct vjson_err *e, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct vjson_err *e, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (e) {
-		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 int fhe_idx_parse(uint8_t *buf, size_t len, struct fhe_idx *ret, struct vjson_err *e)
 {
 	struct fhe_idx idx = { 0 };
 	size_t count = 1, hdr;
 
 	if (len < 4)
-		return fail(e, -EINVAL, "file of %zu bytes has no IDX magic", len);
+		return vjson_fail(e, -EINVAL, "file of %zu bytes has no IDX magic", len);
 	if (buf[0] != 0 || buf[1] != 0)
-		return fail(e, -EINVAL, "bad IDX magic %02x %02x (expected 00 00)", buf[0], buf[1]);
+		return vjson_fail(e, -EINVAL, "bad IDX magic %02x %02x (expected 00 00)", buf[0], buf[1]);
 	if (buf[2] != 0x08)
-		return fail(e, -EINVAL, "IDX element type 0x%02x unsupported (only 0x08, unsigned byte)",
+		return vjson_fail(e, -EINVAL, "IDX element type 0x%02x unsupported (only 0x08, unsigned byte)",
 			    buf[2]);
 	if (buf[3] < 1 || buf[3] > FHE_IDX_DIMS_MAX)
-		return fail(e, -EINVAL, "IDX has %u dimensions (must be 1..%u)", buf[3],
+		return vjson_fail(e, -EINVAL, "IDX has %u dimensions (must be 1..%u)", buf[3],
 			    FHE_IDX_DIMS_MAX);
 	idx.ndim = buf[3];
 	hdr = 4 + 4 * (size_t)idx.ndim;
 	if (len < hdr)
-		return fail(e, -EINVAL, "IDX header cut short: %zu of %zu bytes", len, hdr);
+		return vjson_fail(e, -EINVAL, "IDX header cut short: %zu of %zu bytes", len, hdr);
 	if (len > FHE_IDX_MAX)
-		return fail(e, -EFBIG, "IDX file of %zu bytes exceeds the limit of %u", len,
+		return vjson_fail(e, -EFBIG, "IDX file of %zu bytes exceeds the limit of %u", len,
 			    FHE_IDX_MAX);
 	for (unsigned int i = 0; i < idx.ndim; i++) {
 		const uint8_t *p = buf + 4 + 4 * i;
 
 		idx.dims[i] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 		if (idx.dims[i] == 0)
-			return fail(e, -EINVAL, "IDX dimension %u is zero", i);
+			return vjson_fail(e, -EINVAL, "IDX dimension %u is zero", i);
 		if (idx.dims[i] > FHE_IDX_MAX / count)
-			return fail(e, -EINVAL, "IDX dimensions describe more than %u bytes",
+			return vjson_fail(e, -EINVAL, "IDX dimensions describe more than %u bytes",
 				    FHE_IDX_MAX);
 		count *= idx.dims[i];
 	}
 	if (len - hdr != count)
-		return fail(e, -EINVAL, "IDX dimensions need %zu data bytes, file holds %zu", count,
+		return vjson_fail(e, -EINVAL, "IDX dimensions need %zu data bytes, file holds %zu", count,
 			    len - hdr);
 	idx.buf = buf;
 	idx.data = buf + hdr;
@@ -98,7 +83,7 @@ static int read_maybe_gzip(const char *path, uint8_t **ret, size_t *ret_len, str
 	    archive_read_next_header(a, &ent) != ARCHIVE_OK) {
 		int err = archive_errno(a) > 0 ? -archive_errno(a) : -EINVAL;
 
-		return fail(e, err, "cannot read '%s': %s", path, archive_error_string(a));
+		return vjson_fail(e, err, "cannot read '%s': %s", path, archive_error_string(a));
 	}
 	buf = malloc(cap);
 	if (!buf)
@@ -106,10 +91,10 @@ static int read_maybe_gzip(const char *path, uint8_t **ret, size_t *ret_len, str
 	while ((n = archive_read_data(a, buf + len, cap - len)) > 0) {
 		len += (size_t)n;
 		if (len == cap)
-			return fail(e, -EFBIG, "'%s' holds more than %u bytes", path, FHE_IDX_MAX);
+			return vjson_fail(e, -EFBIG, "'%s' holds more than %u bytes", path, FHE_IDX_MAX);
 	}
 	if (n < 0)
-		return fail(e, -EIO, "cannot decompress '%s': %s", path, archive_error_string(a));
+		return vjson_fail(e, -EIO, "cannot decompress '%s': %s", path, archive_error_string(a));
 	*ret = TAKE_PTR(buf);
 	*ret_len = len;
 	return 0;
@@ -181,7 +166,7 @@ int fhe_mnist_load(const char *dir, const char *split, struct fhe_mnist *ret, st
 		return r;
 	}
 	if (img.ndim != 3 || lab.ndim != 1 || img.dims[0] != lab.dims[0]) {
-		r = fail(e, -EINVAL, "%s: images (%u dims) and labels (%u dims) do not pair up",
+		r = vjson_fail(e, -EINVAL, "%s: images (%u dims) and labels (%u dims) do not pair up",
 			 split, img.ndim, lab.ndim);
 		goto out;
 	}
@@ -198,7 +183,7 @@ int fhe_mnist_load(const char *dir, const char *split, struct fhe_mnist *ret, st
 		m.pixels[i] = img.data[i] / 255.0f;
 	for (size_t i = 0; i < m.n; i++) {
 		if (lab.data[i] > 9) {
-			r = fail(e, -EINVAL, "%s: label %zu is %u (must be 0..9)", split, i,
+			r = vjson_fail(e, -EINVAL, "%s: label %zu is %u (must be 0..9)", split, i,
 				 lab.data[i]);
 			goto out;
 		}

@@ -11,21 +11,6 @@
 
 #include "lib/cleanup.h"
 
-static int fail(struct vjson_err *e, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct vjson_err *e, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (e) {
-		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 struct fhe_mlp *fhe_mlp_free(struct fhe_mlp *m)
 {
 	if (!m)
@@ -109,11 +94,11 @@ static int load_tensor(const struct fhe_st *st, const char *lname, const char *s
 	snprintf(tn, sizeof(tn), "%s.%s", lname, suffix);
 	t = fhe_st_find(st, tn);
 	if (!t)
-		return fail(e, -ENOENT, "tensor '%s' is missing", tn);
+		return vjson_fail(e, -ENOENT, "tensor '%s' is missing", tn);
 	if (t->dtype == FHE_ST_U8)
-		return fail(e, -EINVAL, "tensor '%s': dtype U8 is not a float type", tn);
+		return vjson_fail(e, -EINVAL, "tensor '%s': dtype U8 is not a float type", tn);
 	if (t->ndim != nd || t->shape[0] != d0 || (d1 && t->shape[1] != d1))
-		return fail(e, -EINVAL, "tensor '%s': shape does not match the architecture ([%u%s%.0u])",
+		return vjson_fail(e, -EINVAL, "tensor '%s': shape does not match the architecture ([%u%s%.0u])",
 			    tn, d0, d1 ? ", " : "", d1);
 	if (!transpose)
 		return fhe_st_to_f32(t, out, t->count);
@@ -127,7 +112,7 @@ static int load_tensor(const struct fhe_st *st, const char *lname, const char *s
 			out[(size_t)i * d0 + o] = tmp[(size_t)o * d1 + i];
 	for (size_t i = 0; i < t->count; i++)
 		if (!isfinite(out[i]))
-			return fail(e, -EINVAL, "tensor '%s' holds a non-finite value", tn);
+			return vjson_fail(e, -EINVAL, "tensor '%s' holds a non-finite value", tn);
 	return 0;
 }
 
@@ -173,12 +158,12 @@ static int parse_arch(const char *s, struct fhe_mlp *m, struct vjson_err *e)
 			if (r < 0)
 				return r;
 			if (!name_ok(name))
-				return fail(e, -EINVAL, "'%s.name': '%s' is not [A-Za-z0-9_-]+", where,
+				return vjson_fail(e, -EINVAL, "'%s.name': '%s' is not [A-Za-z0-9_-]+", where,
 					    name);
 			for (size_t k = 0; k < i; k++)
 				if (m->layers[k].kind == FHE_MLP_DENSE &&
 				    strcmp(m->layers[k].name, name) == 0)
-					return fail(e, -EINVAL, "'%s.name': '%s' used twice", where, name);
+					return vjson_fail(e, -EINVAL, "'%s.name': '%s' used twice", where, name);
 			ml->kind = FHE_MLP_DENSE;
 			snprintf(ml->name, sizeof(ml->name), "%s", name);
 			ml->out = width = (unsigned int)v;
@@ -190,16 +175,16 @@ static int parse_arch(const char *s, struct fhe_mlp *m, struct vjson_err *e)
 			ml->kind = type[0] == 'r' ? FHE_MLP_RELU : FHE_MLP_SOFTMAX;
 			ml->out = width;
 			if (ml->kind == FHE_MLP_SOFTMAX && i + 1 != json_array_size(layers))
-				return fail(e, -EINVAL, "'%s': softmax must be the last layer", where);
+				return vjson_fail(e, -EINVAL, "'%s': softmax must be the last layer", where);
 		} else {
-			return fail(e, -EINVAL, "'%s.type': unknown layer type '%s'", where, type);
+			return vjson_fail(e, -EINVAL, "'%s.type': unknown layer type '%s'", where, type);
 		}
 		if (width > m->width_max)
 			m->width_max = width;
 		m->n_layers = (unsigned int)i + 1;
 	}
 	if (!n_dense)
-		return fail(e, -EINVAL, "'" FHE_MLP_META_KEY ".layers': no dense layer");
+		return vjson_fail(e, -EINVAL, "'" FHE_MLP_META_KEY ".layers': no dense layer");
 	return 0;
 }
 
@@ -223,7 +208,7 @@ static int from_st(const struct fhe_st *st, struct fhe_mlp **ret, struct vjson_e
 	int r;
 
 	if (!arch)
-		return fail(e, -EINVAL, "no '" FHE_MLP_META_KEY "' architecture in __metadata__");
+		return vjson_fail(e, -EINVAL, "no '" FHE_MLP_META_KEY "' architecture in __metadata__");
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
@@ -247,7 +232,7 @@ static int from_st(const struct fhe_st *st, struct fhe_mlp **ret, struct vjson_e
 		if (strncmp(st->tensors[i].name, "sealed.", 7) != 0)
 			own++;
 	if (r == 0 && own != used)
-		r = fail(e, -EINVAL, "%zu tensors are not used by the architecture", own - used);
+		r = vjson_fail(e, -EINVAL, "%zu tensors are not used by the architecture", own - used);
 	if (r < 0) {
 		fhe_mlp_free(m);
 		return r;

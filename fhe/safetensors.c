@@ -39,21 +39,6 @@ size_t fhe_st_dtype_size(enum fhe_st_dtype d)
 	return (unsigned int)d < ARRAY_SIZE(dtypes) ? dtypes[d].size : 0;
 }
 
-static int fail(struct vjson_err *e, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct vjson_err *e, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (e) {
-		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 struct fhe_st *fhe_st_free(struct fhe_st *st)
 {
 	if (!st)
@@ -71,17 +56,17 @@ static int parse_metadata(json_t *meta, struct vjson_err *e)
 	json_t *v;
 
 	if (!json_is_object(meta))
-		return fail(e, -EINVAL, "'__metadata__': expected an object, got %s",
+		return vjson_fail(e, -EINVAL, "'__metadata__': expected an object, got %s",
 			    vjson_type_name(meta));
 	if (json_object_size(meta) > FHE_ST_META_MAX)
-		return fail(e, -E2BIG, "'__metadata__': more than %u entries", FHE_ST_META_MAX);
+		return vjson_fail(e, -E2BIG, "'__metadata__': more than %u entries", FHE_ST_META_MAX);
 	json_object_foreach(meta, k, v) {
 		if (!json_is_string(v))
-			return fail(e, -EINVAL, "'__metadata__.%.64s': expected a string, got %s", k,
+			return vjson_fail(e, -EINVAL, "'__metadata__.%.64s': expected a string, got %s", k,
 				    vjson_type_name(v));
 		if (json_string_length(v) > FHE_ST_META_VALUE_MAX ||
 		    strlen(json_string_value(v)) != json_string_length(v))
-			return fail(e, -EINVAL, "'__metadata__.%.64s': value too long or holds NUL", k);
+			return vjson_fail(e, -EINVAL, "'__metadata__.%.64s': value too long or holds NUL", k);
 	}
 	return 0;
 }
@@ -109,11 +94,11 @@ static int parse_tensor(const char *name, json_t *desc, uint64_t data_len,
 	int r;
 
 	if (strlen(name) == 0 || strlen(name) > FHE_ST_NAME_MAX)
-		return fail(e, -EINVAL, "tensor name of %zu bytes (must be 1..%u)", strlen(name),
+		return vjson_fail(e, -EINVAL, "tensor name of %zu bytes (must be 1..%u)", strlen(name),
 			    FHE_ST_NAME_MAX);
 	snprintf(where, sizeof(where), "%s", name);
 	if (!json_is_object(desc))
-		return fail(e, -EINVAL, "'%s': expected an object, got %s", where,
+		return vjson_fail(e, -EINVAL, "'%s': expected an object, got %s", where,
 			    vjson_type_name(desc));
 	r = vjson_check_keys(desc, where, keys, e);
 	if (r < 0)
@@ -122,14 +107,14 @@ static int parse_tensor(const char *name, json_t *desc, uint64_t data_len,
 	if (r < 0)
 		return r;
 	if (parse_dtype(dt, &t->dtype) < 0)
-		return fail(e, -EINVAL, "'%s.dtype': unsupported dtype '%s'", where, dt);
+		return vjson_fail(e, -EINVAL, "'%s.dtype': unsupported dtype '%s'", where, dt);
 	r = vjson_get_array(desc, where, "shape", FHE_ST_DIMS_MAX, &shape, e);
 	if (r < 0)
 		return r;
 	t->ndim = (unsigned int)json_array_size(shape);
 	json_array_foreach(shape, i, v) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
-			return fail(e, -EINVAL, "'%s.shape[%zu]': expected a non-negative integer", where,
+			return vjson_fail(e, -EINVAL, "'%s.shape[%zu]': expected a non-negative integer", where,
 				    i);
 		t->shape[i] = (uint64_t)json_integer_value(v);
 		if (t->shape[i] == 0)
@@ -147,24 +132,24 @@ static int parse_tensor(const char *name, json_t *desc, uint64_t data_len,
 	if (r < 0)
 		return r;
 	if (json_array_size(off) != 2)
-		return fail(e, -EINVAL, "'%s.data_offsets': expected [begin, end]", where);
+		return vjson_fail(e, -EINVAL, "'%s.data_offsets': expected [begin, end]", where);
 	for (i = 0; i < 2; i++) {
 		v = json_array_get(off, i);
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
-			return fail(e, -EINVAL, "'%s.data_offsets[%zu]': expected a non-negative integer",
+			return vjson_fail(e, -EINVAL, "'%s.data_offsets[%zu]': expected a non-negative integer",
 				    where, i);
 		offs[i] = (uint64_t)json_integer_value(v);
 	}
 	if (offs[0] > offs[1])
-		return fail(e, -EINVAL, "'%s.data_offsets': begin %" PRIu64 " after end %" PRIu64,
+		return vjson_fail(e, -EINVAL, "'%s.data_offsets': begin %" PRIu64 " after end %" PRIu64,
 			    where, offs[0], offs[1]);
 	if (offs[1] > data_len)
-		return fail(e, -EINVAL,
+		return vjson_fail(e, -EINVAL,
 			    "'%s.data_offsets': end %" PRIu64 " is past the %" PRIu64 " data bytes",
 			    where, offs[1], data_len);
 	bytes = count * fhe_st_dtype_size(t->dtype);
 	if (bytes != offs[1] - offs[0])
-		return fail(e, -EINVAL,
+		return vjson_fail(e, -EINVAL,
 			    "'%s': shape needs %" PRIu64 " bytes of %s, data_offsets span %" PRIu64,
 			    where, bytes, dtypes[t->dtype].name, offs[1] - offs[0]);
 	t->size = (size_t)bytes;
@@ -200,31 +185,31 @@ int fhe_st_parse(uint8_t *buf, size_t len, struct fhe_st **ret, struct vjson_err
 	int r;
 
 	if (len < 8)
-		return fail(e, -EINVAL, "file of %zu bytes is shorter than its 8-byte header length",
+		return vjson_fail(e, -EINVAL, "file of %zu bytes is shorter than its 8-byte header length",
 			    len);
 	if (len > FHE_ST_FILE_MAX)
-		return fail(e, -EFBIG, "file of %zu bytes exceeds the limit of %llu", len,
+		return vjson_fail(e, -EFBIG, "file of %zu bytes exceeds the limit of %llu", len,
 			    FHE_ST_FILE_MAX);
 	memcpy(&hlen, buf, 8);
 	hlen = le64toh(hlen);
 	if (hlen > FHE_ST_HEADER_MAX)
-		return fail(e, -E2BIG, "header of %" PRIu64 " bytes exceeds the limit of %u", hlen,
+		return vjson_fail(e, -E2BIG, "header of %" PRIu64 " bytes exceeds the limit of %u", hlen,
 			    FHE_ST_HEADER_MAX);
 	if (hlen > len - 8)
-		return fail(e, -EINVAL, "header of %" PRIu64 " bytes runs past the end of the file",
+		return vjson_fail(e, -EINVAL, "header of %" PRIu64 " bytes runs past the end of the file",
 			    hlen);
 	if (hlen < 2 || buf[8] != '{')
-		return fail(e, -EINVAL, "header does not start with '{'");
+		return vjson_fail(e, -EINVAL, "header does not start with '{'");
 	/* JSON then only space padding: no other trailing whitespace or bytes. */
 	for (end = 8 + hlen; end > 9 && buf[end - 1] == ' '; end--)
 		;
 	if (buf[end - 1] != '}')
-		return fail(e, -EINVAL, "header does not end with '}' and space padding");
+		return vjson_fail(e, -EINVAL, "header does not end with '}' and space padding");
 	r = vjson_parse((const char *)buf + 8, end - 8, FHE_ST_HEADER_MAX, 4, &h, e);
 	if (r < 0)
 		return r;
 	if (!json_is_object(h))
-		return fail(e, -EINVAL, "header is not a JSON object");
+		return vjson_fail(e, -EINVAL, "header is not a JSON object");
 	data_len = len - 8 - hlen;
 	n = json_object_size(h);
 	meta = json_object_get(h, "__metadata__");
@@ -235,7 +220,7 @@ int fhe_st_parse(uint8_t *buf, size_t len, struct fhe_st **ret, struct vjson_err
 			return r;
 	}
 	if (n > FHE_ST_TENSORS_MAX)
-		return fail(e, -E2BIG, "%zu tensors exceed the limit of %u", n, FHE_ST_TENSORS_MAX);
+		return vjson_fail(e, -E2BIG, "%zu tensors exceed the limit of %u", n, FHE_ST_TENSORS_MAX);
 	tmp = calloc(n ? n : 1, sizeof(*tmp));
 	ord = calloc(n ? n : 1, sizeof(*ord));
 	if (!tmp || !ord)
@@ -258,14 +243,14 @@ int fhe_st_parse(uint8_t *buf, size_t len, struct fhe_st **ret, struct vjson_err
 		const char *name = tmp[ord[i].idx].name;
 
 		if (ord[i].begin < expect)
-			return fail(e, -EINVAL, "tensor '%s' overlaps the one before it", name);
+			return vjson_fail(e, -EINVAL, "tensor '%s' overlaps the one before it", name);
 		if (ord[i].begin > expect)
-			return fail(e, -EINVAL, "gap of %" PRIu64 " bytes before tensor '%s'",
+			return vjson_fail(e, -EINVAL, "gap of %" PRIu64 " bytes before tensor '%s'",
 				    ord[i].begin - expect, name);
 		expect = ord[i].end;
 	}
 	if (expect != data_len)
-		return fail(e, -EINVAL, "%" PRIu64 " trailing bytes after the last tensor",
+		return vjson_fail(e, -EINVAL, "%" PRIu64 " trailing bytes after the last tensor",
 			    data_len - expect);
 	st = calloc(1, sizeof(*st));
 	if (!st)
@@ -296,7 +281,7 @@ int fhe_st_load(const char *path, struct fhe_st **ret, struct vjson_err *e)
 
 	r = fd_read_file(path, FHE_ST_FILE_MAX, &buf, &len);
 	if (r < 0)
-		return fail(e, r, "cannot read '%s': %s", path, strerror(-r));
+		return vjson_fail(e, r, "cannot read '%s': %s", path, strerror(-r));
 	r = fhe_st_parse((uint8_t *)buf, len, ret, e);
 	if (r < 0)
 		free(buf);

@@ -13,21 +13,6 @@
 
 #define SEALED_CT_MAX 64	/* ciphertexts of one sealed layer */
 
-static int fail(struct vjson_err *e, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct vjson_err *e, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (e) {
-		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 static void hex(const uint8_t *b, size_t n, char *out)
 {
 	for (size_t i = 0; i < n; i++)
@@ -59,10 +44,10 @@ static int sealable(const struct fhe_mlp *m, const char *name, struct vjson_err 
 	int idx = fhe_mlp_find(m, name);
 
 	if (idx < 0)
-		return fail(e, -ENOENT, "no dense layer '%s' in the model", name);
+		return vjson_fail(e, -ENOENT, "no dense layer '%s' in the model", name);
 	for (unsigned int i = (unsigned int)idx + 1; i < m->n_layers; i++)
 		if (m->layers[i].kind != FHE_MLP_SOFTMAX)
-			return fail(e, -EINVAL,
+			return vjson_fail(e, -EINVAL,
 				    "layer '%s' is followed by other layers: only the last dense layer "
 				    "can be sealed (its outputs are ciphertexts)",
 				    name);
@@ -168,13 +153,13 @@ int fhe_seal_model(const struct fhe_mlp *m, const char *layer, const struct fhe_
 	int idx, r;
 
 	if (strncmp(key_uri, "kbs:///", 7) != 0 || strlen(key_uri) > FHE_KEY_URI_MAX)
-		return fail(e, -EINVAL, "key URI '%.64s' is not kbs:///REPO/TYPE/TAG", key_uri);
+		return vjson_fail(e, -EINVAL, "key URI '%.64s' is not kbs:///REPO/TYPE/TAG", key_uri);
 	idx = sealable(m, layer, e);
 	if (idx < 0)
 		return idx;
 	l = &m->layers[idx];
 	if (!l->wt)
-		return fail(e, -EINVAL, "layer '%s' is already sealed", layer);
+		return vjson_fail(e, -EINVAL, "layer '%s' is already sealed", layer);
 	W = malloc((size_t)l->in * l->out * sizeof(double));
 	b = malloc(l->out * sizeof(double));
 	if (!W || !b)
@@ -188,7 +173,7 @@ int fhe_seal_model(const struct fhe_mlp *m, const char *layer, const struct fhe_
 		progress(ctx, 1, 4, "packing");
 	r = fhe_dense_seal(p, pk, NULL, W, b, l->out, l->in, &d);
 	if (r < 0)
-		return fail(e, r, "cannot seal layer '%s': %s", layer, fhe_last_error());
+		return vjson_fail(e, r, "cannot seal layer '%s': %s", layer, fhe_last_error());
 	if (progress)
 		progress(ctx, 2, 4, "encrypted");
 	count = d->row_blocks * d->col_blocks;
@@ -222,18 +207,18 @@ int fhe_seal_model(const struct fhe_mlp *m, const char *layer, const struct fhe_
 	fhe_st_writer_free(w);
 	fhe_dense_free(d);
 	if (r < 0)
-		return fail(e, r, "cannot build the sealed model: %s", strerror(-r));
+		return vjson_fail(e, r, "cannot build the sealed model: %s", strerror(-r));
 	if (progress)
 		progress(ctx, 3, 4, "serialized");
 	man = manifest_json(out, ol, layer, p, e);
 	if (!man)
-		return fail(e, -ENOMEM, "cannot build the manifest");
+		return vjson_fail(e, -ENOMEM, "cannot build the manifest");
 	r = fd_write_file_atomic(out_path, out, ol, 0644);
 	if (r < 0)
-		return fail(e, r, "cannot write '%s': %s", out_path, strerror(-r));
+		return vjson_fail(e, r, "cannot write '%s': %s", out_path, strerror(-r));
 	r = fd_write_file_atomic(manifest_path, man, strlen(man), 0644);
 	if (r < 0)
-		return fail(e, r, "cannot write '%s': %s", manifest_path, strerror(-r));
+		return vjson_fail(e, r, "cannot write '%s': %s", manifest_path, strerror(-r));
 	if (progress)
 		progress(ctx, 4, 4, "written");
 	return 0;
@@ -263,7 +248,7 @@ static int parse_meta(const struct fhe_st *st, const char *name, int64_t *m, int
 	snprintf(k, sizeof(k), FHE_MLP_SEALED_KEY ".%s", name);
 	s = fhe_st_meta(st, k);
 	if (!s)
-		return fail(e, -EINVAL, "no '%s' in __metadata__", k);
+		return vjson_fail(e, -EINVAL, "no '%s' in __metadata__", k);
 	r = vjson_parse(s, strlen(s), 4096, 2, &j, e);
 	if (r == 0)
 		r = vjson_check_keys(j, k, keys, e);
@@ -294,15 +279,15 @@ static int load_cts(struct fhe_sealed *s, const struct fhe_st *st, const char *n
 		snprintf(tn, sizeof(tn), "sealed.%s.ct%u", name, k);
 		t = fhe_st_find(st, tn);
 		if (!t || t->dtype != FHE_ST_U8 || t->ndim != 1)
-			return fail(e, -EINVAL, "tensor '%s' is missing or not U8[bytes]", tn);
+			return vjson_fail(e, -EINVAL, "tensor '%s' is missing or not U8[bytes]", tn);
 		r = fhe_ciphertext_deserialize(s->params, t->data, t->size, &s->dense->ct[k]);
 		if (r < 0)
-			return fail(e, r, "'%s': %s", tn, fhe_last_error());
+			return vjson_fail(e, r, "'%s': %s", tn, fhe_last_error());
 	}
 	for (size_t i = 0; i < st->n_tensors; i++)
 		extra += strncmp(st->tensors[i].name, "sealed.", 7) == 0;
 	if (extra != count + 1)
-		return fail(e, -EINVAL, "%zu sealed.* tensors, expected %u", extra, count + 1);
+		return vjson_fail(e, -EINVAL, "%zu sealed.* tensors, expected %u", extra, count + 1);
 	return 0;
 }
 
@@ -348,11 +333,11 @@ int fhe_sealed_parse(uint8_t *buf, size_t len, struct fhe_sealed **ret, struct v
 	name = fhe_st_meta(st, FHE_MLP_SEALED_KEY);
 	uri = fhe_st_meta(st, "veil.key_uri");
 	if (!name || !*name || strchr(name, ',')) {
-		r = fail(e, -EINVAL, "not a sealed model: '" FHE_MLP_SEALED_KEY "' must name one layer");
+		r = vjson_fail(e, -EINVAL, "not a sealed model: '" FHE_MLP_SEALED_KEY "' must name one layer");
 		goto out;
 	}
 	if (!uri || strlen(uri) > FHE_KEY_URI_MAX || strncmp(uri, "kbs:///", 7) != 0) {
-		r = fail(e, -EINVAL, "'veil.key_uri' is missing or not kbs:///...");
+		r = vjson_fail(e, -EINVAL, "'veil.key_uri' is missing or not kbs:///...");
 		goto out;
 	}
 	snprintf(s->key_uri, sizeof(s->key_uri), "%s", uri);
@@ -369,28 +354,28 @@ int fhe_sealed_parse(uint8_t *buf, size_t len, struct fhe_sealed **ret, struct v
 	if (r < 0)
 		goto out;
 	if (s->mlp->layers[idx].out != m || s->mlp->layers[idx].in != n || s->mlp->layers[idx].wt) {
-		r = fail(e, -EINVAL, "sealed layer '%s' does not match the architecture", name);
+		r = vjson_fail(e, -EINVAL, "sealed layer '%s' does not match the architecture", name);
 		goto out;
 	}
 	pt = fhe_st_find(st, FHE_SEALED_PARAMS);
 	if (!pt || pt->dtype != FHE_ST_U8) {
-		r = fail(e, -EINVAL, "tensor '" FHE_SEALED_PARAMS "' is missing or not U8");
+		r = vjson_fail(e, -EINVAL, "tensor '" FHE_SEALED_PARAMS "' is missing or not U8");
 		goto out;
 	}
 	r = fhe_params_deserialize(pt->data, pt->size, &s->params);
 	if (r < 0) {
-		r = fail(e, r, "'" FHE_SEALED_PARAMS "': %s", fhe_last_error());
+		r = vjson_fail(e, r, "'" FHE_SEALED_PARAMS "': %s", fhe_last_error());
 		goto out;
 	}
 	if (fhe_params_preset_id(s->params) != preset) {
-		r = fail(e, -EINVAL, "parameters are not preset %d", (int)preset);
+		r = vjson_fail(e, -EINVAL, "parameters are not preset %d", (int)preset);
 		goto out;
 	}
 	r = fhe_dense_geometry(s->params, (unsigned int)m, (unsigned int)n, &s->dense);
 	if (r < 0)
 		goto out;
 	if (s->dense->row_blocks * s->dense->col_blocks != count) {
-		r = fail(e, -EINVAL, "%d ciphertexts, the geometry needs %u", (int)count,
+		r = vjson_fail(e, -EINVAL, "%d ciphertexts, the geometry needs %u", (int)count,
 			 s->dense->row_blocks * s->dense->col_blocks);
 		goto out;
 	}
@@ -419,7 +404,7 @@ int fhe_sealed_load(const char *path, struct fhe_sealed **ret, struct vjson_err 
 
 	r = fd_read_file(path, FHE_ST_FILE_MAX, &buf, &len);
 	if (r < 0)
-		return fail(e, r, "cannot read '%s': %s", path, strerror(-r));
+		return vjson_fail(e, r, "cannot read '%s': %s", path, strerror(-r));
 	return fhe_sealed_parse((uint8_t *)buf, len, ret, e);
 }
 

@@ -12,6 +12,7 @@
 #include "kbs/proto.h"
 #include "kbs/resource.h"
 #include "lib/cleanup.h"
+#include "lib/errbuf.h"
 #include "lib/json.h"
 
 struct kbs_policy {
@@ -21,18 +22,8 @@ struct kbs_policy {
 
 static const char *const statuses[] = { "affirming", "warning", "contraindicated", "none", NULL };
 
-static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && len) {
-		va_start(ap, fmt);
-		vsnprintf(err, len, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
+/* every reason is a bad request: -EINVAL */
+#define fail(err, len, ...) errbuf_set(err, len, -EINVAL, __VA_ARGS__)
 
 static bool in_list(const char *s, const char *const *list)
 {

@@ -8,20 +8,11 @@
 
 #include "lib/base64.h"
 #include "lib/cleanup.h"
+#include "lib/errbuf.h"
 #include "lib/json.h"
 
-static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && len) {
-		va_start(ap, fmt);
-		vsnprintf(err, len, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
+/* every reason is a bad request: -EINVAL */
+#define fail(err, len, ...) errbuf_set(err, len, -EINVAL, __VA_ARGS__)
 
 static const char *const tees[] = {
 	"az-snp-vtpm", "az-tdx-vtpm", "nvidia", "sgx", "snp", "tdx", "cca", "csv", "se",

@@ -150,7 +150,7 @@ static int parse_container(json_t *o, size_t idx, struct manifest_container *c,
 {
 	static const char *const keys[] = { "name", "bundle", "image", "digest", "restart",
 					    "restart_max", "backoff_ms", "backoff_max_ms", "order",
-					    "keys", NULL };
+					    "keys", "raw_sockets", NULL };
 	char where[64];
 	const char *s, *restart = "never", *digest = NULL;
 	int64_t v;
@@ -240,6 +240,10 @@ static int parse_container(json_t *o, size_t idx, struct manifest_container *c,
 	if (r < 0)
 		return r;
 	c->order = (int)v;
+	/* The BPF LSM's one grant beyond the default: raw and packet sockets. */
+	r = vjson_get_bool_opt(o, where, "raw_sockets", &c->raw_sockets, e);
+	if (r < 0)
+		return r;
 	arr = NULL;
 	r = vjson_get_array_opt(o, where, "keys", MANIFEST_KEYS_MAX, &arr, e);
 	if (r < 0)
@@ -254,7 +258,8 @@ static int parse_container(json_t *o, size_t idx, struct manifest_container *c,
 
 static int parse_kbs(json_t *o, struct manifest *m, struct vjson_err *e)
 {
-	static const char *const keys[] = { "url", "ca", "tee", "resources", "deadline_ms", NULL };
+	static const char *const keys[] = { "url", "ca", "tee", "resources", "deadline_ms",
+					    "reattest_s", NULL };
 	static const char *const tees[] = { "tpm", "snp", "tdx", "az-snp-vtpm", "az-tdx-vtpm",
 					    "sample", NULL };
 	static const char *const rkeys[] = { "name", "uri", NULL };
@@ -295,13 +300,22 @@ static int parse_kbs(json_t *o, struct manifest *m, struct vjson_err *e)
 		if (r < 0)
 			return r;
 		m->kbs_deadline_ms = (unsigned int)v;
+		v = 0;
+		r = vjson_get_int_opt(o, "kbs", "reattest_s", 0, MANIFEST_KBS_REATTEST_MAX_S, &v, e);
+		if (r < 0)
+			return r;
+		m->kbs_reattest_s = (unsigned int)v;
 	}
 	arr = NULL;
 	r = vjson_get_array_opt(o, "kbs", "resources", MANIFEST_RESOURCES_MAX, &arr, e);
 	if (r < 0)
 		return r;
-	if (!arr || !json_array_size(arr))
+	if (!arr || !json_array_size(arr)) {
+		if (m->kbs_reattest_s)
+			return err_at(e, -EINVAL, "'kbs.reattest_s': there is nothing to re-attest for "
+				      "without kbs.resources");
 		return 0;
+	}
 	m->resources = calloc(json_array_size(arr), sizeof(*m->resources));
 	if (!m->resources)
 		return -ENOMEM;
@@ -368,10 +382,107 @@ static int parse_policy(json_t *o, struct manifest *m, struct vjson_err *e)
 	return 0;
 }
 
+static int parse_restart(json_t *o, const char *where, enum launcher_restart *ret,
+			 struct vjson_err *e)
+{
+	const char *s = NULL;
+	int r;
+
+	r = vjson_get_string_opt(o, where, "restart", 16, &s, e);
+	if (r < 0 || !s)
+		return r;
+	if (strcmp(s, "never") == 0)
+		*ret = LAUNCHER_RESTART_NEVER;
+	else if (strcmp(s, "on-failure") == 0)
+		*ret = LAUNCHER_RESTART_ON_FAILURE;
+	else if (strcmp(s, "always") == 0)
+		*ret = LAUNCHER_RESTART_ALWAYS;
+	else
+		return err_at(e, -EINVAL, "'%s.restart': '%s' is not one of never, on-failure, always",
+			      where, s);
+	return 0;
+}
+
+static bool is_container(const struct manifest *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_containers; i++)
+		if (strcmp(m->containers[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static int parse_dd_model(json_t *o, size_t idx, struct manifest *m, struct vjson_err *e)
+{
+	static const char *const keys[] = { "name", "sealed", "grant", NULL };
+	struct manifest_decryptd_model *dm = &m->dd.models[idx];
+	char where[64];
+	const char *s;
+	json_t *arr, *g;
+	size_t i;
+	int r;
+
+	snprintf(where, sizeof(where), "decryptd.models[%zu]", idx);
+	if (!json_is_object(o))
+		return err_at(e, -EINVAL, "'%s': expected an object, got %s", where,
+			      vjson_type_name(o));
+	r = vjson_check_keys(o, where, keys, e);
+	if (r < 0)
+		return r;
+	r = vjson_get_string(o, where, "name", MANIFEST_NAME_MAX, &s, e);
+	if (r < 0)
+		return r == -ENOENT ? err_at(e, -EINVAL, "'%s.name': missing", where) : r;
+	if (!name_ok(s))
+		return err_at(e, -EINVAL, "'%s.name': '%s' is not a valid name", where, s);
+	for (i = 0; i < idx; i++)
+		if (strcmp(m->dd.models[i].name, s) == 0)
+			return err_at(e, -EINVAL, "'%s.name': '%s' is a duplicate", where, s);
+	if (dup_str(s, &dm->name) < 0)
+		return -ENOMEM;
+	r = vjson_get_string(o, where, "sealed", MANIFEST_PATH_MAX, &s, e);
+	if (r < 0)
+		return r == -ENOENT ? err_at(e, -EINVAL, "'%s.sealed': missing", where) : r;
+	if (s[0] != '/')
+		return err_at(e, -EINVAL, "'%s.sealed': must be an absolute path", where);
+	if (dup_str(s, &dm->sealed) < 0)
+		return -ENOMEM;
+	r = vjson_get_array(o, where, "grant", MANIFEST_CONTAINERS_MAX, &arr, e);
+	if (r < 0)
+		return r == -ENOENT ? err_at(e, -EINVAL, "'%s.grant': missing", where) : r;
+	dm->grant = calloc(json_array_size(arr) + 1, sizeof(char *));
+	if (!dm->grant)
+		return -ENOMEM;
+	json_array_foreach(arr, i, g) {
+		const char *n = json_string_value(g);
+
+		if (!n || !is_container(m, n))
+			return err_at(e, -EINVAL, "'%s.grant[%zu]': expected the name of a container",
+				      where, i);
+		for (size_t j = 0; j < dm->n_grant; j++)
+			if (strcmp(dm->grant[j], n) == 0)
+				return err_at(e, -EINVAL, "'%s.grant[%zu]': '%s' is a duplicate", where,
+					      i, n);
+		if (dup_str(n, &dm->grant[i]) < 0)
+			return -ENOMEM;
+		dm->n_grant++;
+	}
+	return 0;
+}
+
+/*
+ * decryptd: {"enabled", "key" (a kbs.resources name), "models": [{name,
+ * sealed, grant}], "workers", "queue", "max_connections", "receipts",
+ * "restart", "restart_max", "backoff_ms", "backoff_max_ms"}. Runs after the
+ * containers and kbs are parsed: grants and the key are checked against them.
+ */
 static int parse_decryptd(json_t *o, struct manifest *m, struct vjson_err *e)
 {
-	static const char *const keys[] = { "enabled", "key", NULL };
+	static const char *const keys[] = { "enabled", "key", "models", "workers", "queue",
+					    "max_connections", "receipts", "restart", "restart_max",
+					    "backoff_ms", "backoff_max_ms", NULL };
 	const char *s = NULL;
+	json_t *arr = NULL, *mo;
+	int64_t v;
+	size_t i;
 	int r;
 
 	r = vjson_check_keys(o, "decryptd", keys, e);
@@ -385,6 +496,69 @@ static int parse_decryptd(json_t *o, struct manifest *m, struct vjson_err *e)
 		return r;
 	if (s && dup_str(s, &m->decryptd_key) < 0)
 		return -ENOMEM;
+	if (s) {
+		for (i = 0; i < m->n_resources && strcmp(m->resources[i].name, s); i++)
+			;
+		if (i == m->n_resources)
+			return err_at(e, -EINVAL, "'decryptd.key': '%s' is not in kbs.resources", s);
+	}
+	r = vjson_get_array_opt(o, "decryptd", "models", MANIFEST_DECRYPTD_MODELS_MAX, &arr, e);
+	if (r < 0)
+		return r;
+	if (arr && json_array_size(arr)) {
+		m->dd.models = calloc(json_array_size(arr), sizeof(*m->dd.models));
+		if (!m->dd.models)
+			return -ENOMEM;
+		json_array_foreach(arr, i, mo) {
+			m->dd.n_models++;
+			r = parse_dd_model(mo, i, m, e);
+			if (r < 0)
+				return r;
+		}
+	}
+	v = 0;
+	r = vjson_get_int_opt(o, "decryptd", "workers", 0, 256, &v, e);
+	if (r < 0)
+		return r;
+	m->dd.workers = (unsigned int)v;
+	v = 64;
+	r = vjson_get_int_opt(o, "decryptd", "queue", 1, 4096, &v, e);
+	if (r < 0)
+		return r;
+	m->dd.queue = (unsigned int)v;
+	v = 1024;
+	r = vjson_get_int_opt(o, "decryptd", "max_connections", 1, 65536, &v, e);
+	if (r < 0)
+		return r;
+	m->dd.max_connections = (unsigned int)v;
+	r = vjson_get_bool_opt(o, "decryptd", "receipts", &m->dd.receipts, e);
+	if (r < 0)
+		return r;
+	m->dd.restart = LAUNCHER_RESTART_ON_FAILURE;
+	r = parse_restart(o, "decryptd", &m->dd.restart, e);
+	if (r < 0)
+		return r;
+	v = 5;
+	r = vjson_get_int_opt(o, "decryptd", "restart_max", 0, MANIFEST_RESTART_MAX, &v, e);
+	if (r < 0)
+		return r;
+	m->dd.restart_max = (unsigned int)v;
+	v = 100;
+	r = vjson_get_int_opt(o, "decryptd", "backoff_ms", 1, MANIFEST_BACKOFF_MAX_MS, &v, e);
+	if (r < 0)
+		return r;
+	m->dd.backoff_ms = (unsigned int)v;
+	v = 10000;
+	r = vjson_get_int_opt(o, "decryptd", "backoff_max_ms", 1, MANIFEST_BACKOFF_MAX_MS, &v, e);
+	if (r < 0)
+		return r;
+	m->dd.backoff_max_ms = (unsigned int)v;
+	if (m->dd.backoff_max_ms < m->dd.backoff_ms)
+		return err_at(e, -EINVAL, "'decryptd.backoff_max_ms': smaller than backoff_ms");
+	if (m->decryptd && !m->decryptd_key)
+		return err_at(e, -EINVAL, "'decryptd.key': missing (the service needs its key)");
+	if (m->decryptd && !m->dd.n_models)
+		return err_at(e, -EINVAL, "'decryptd.models': at least one model is needed");
 	return 0;
 }
 
@@ -427,6 +601,9 @@ static int parse_root(json_t *root, struct manifest *m, struct vjson_err *e)
 		r = parse_container(c, i, &m->containers[i], e);
 		if (r < 0)
 			return r;
+		if (strcmp(m->containers[i].name, MANIFEST_DECRYPTD_NAME) == 0)
+			return err_at(e, -EINVAL, "'containers[%zu].name': '%s' is reserved", i,
+				      MANIFEST_DECRYPTD_NAME);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(m->containers[j].name, m->containers[i].name) == 0)
 				return err_at(e, -EINVAL, "'containers[%zu].name': '%s' is a duplicate",
@@ -570,6 +747,14 @@ struct manifest *launcher_manifest_free(struct manifest *m)
 	free(m->kbs_ca);
 	free(m->kbs_tee);
 	free(m->decryptd_key);
+	for (size_t i = 0; i < m->dd.n_models; i++) {
+		free(m->dd.models[i].name);
+		free(m->dd.models[i].sealed);
+		for (size_t k = 0; k < m->dd.models[i].n_grant; k++)
+			free(m->dd.models[i].grant[k]);
+		free(m->dd.models[i].grant);
+	}
+	free(m->dd.models);
 	free(m);
 	return NULL;
 }

@@ -24,6 +24,9 @@
 #define MANIFEST_KBS_DEADLINE_DEFAULT_MS 60000
 #define MANIFEST_KBS_DEADLINE_MAX_MS 600000
 #define MANIFEST_IMAGE_REF_MAX 512u
+#define MANIFEST_KBS_REATTEST_MAX_S 86400
+#define MANIFEST_DECRYPTD_MODELS_MAX 16u
+#define MANIFEST_DECRYPTD_NAME "veil-decryptd"	/* reserved: its cgroup leaf and keyring */
 
 enum launcher_restart { LAUNCHER_RESTART_NEVER, LAUNCHER_RESTART_ON_FAILURE, LAUNCHER_RESTART_ALWAYS };
 enum launcher_shutdown { LAUNCHER_SHUTDOWN_LAST_EXIT, LAUNCHER_SHUTDOWN_NEVER };
@@ -51,11 +54,31 @@ struct manifest_container {
 	int order;
 	char **keys;			/* names of kbs.resources granted */
 	size_t n_keys;
+	bool raw_sockets;		/* BPF LSM grant: raw and packet sockets */
 };
 
 struct manifest_resource {
 	char *name;
 	char *uri;			/* kbs:///repo/type/tag */
+};
+
+/* decryptd.models[]: a sealed model the service opens, and who may decrypt its outputs. */
+struct manifest_decryptd_model {
+	char *name;
+	char *sealed;			/* absolute path in veil-init's view */
+	char **grant;			/* container names */
+	size_t n_grant;
+};
+
+struct manifest_decryptd {
+	struct manifest_decryptd_model *models;
+	size_t n_models;
+	unsigned int workers;		/* 0: one per core */
+	unsigned int queue;
+	unsigned int max_connections;
+	bool receipts;
+	enum launcher_restart restart;
+	unsigned int restart_max, backoff_ms, backoff_max_ms;
 };
 
 struct manifest {
@@ -64,12 +87,14 @@ struct manifest {
 	bool has_kbs;
 	char *kbs_url, *kbs_ca, *kbs_tee;
 	unsigned int kbs_deadline_ms;	/* attestation, retries included */
+	unsigned int kbs_reattest_s;	/* re-attestation period; 0: never */
 	struct manifest_resource *resources;
 	size_t n_resources;
 	bool lsm_degraded_allowed;
 	bool seccomp_required;
 	bool decryptd;
-	char *decryptd_key;
+	char *decryptd_key;		/* a kbs.resources name */
+	struct manifest_decryptd dd;
 	enum launcher_shutdown shutdown;
 	unsigned int grace_ms;
 };

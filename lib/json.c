@@ -6,10 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int fail(struct vjson_err *e, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct vjson_err *e, int err, const char *fmt, ...)
+int vjson_fail(struct vjson_err *e, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -81,15 +78,15 @@ int vjson_parse(const char *buf, size_t len, size_t max_size, int max_depth, jso
 	json_t *v;
 
 	if (len > max_size)
-		return fail(e, -E2BIG, "document of %zu bytes exceeds the limit of %zu", len, max_size);
+		return vjson_fail(e, -E2BIG, "document of %zu bytes exceeds the limit of %zu", len, max_size);
 	if (max_depth <= 0)
 		max_depth = VJSON_DEPTH_DEFAULT;
 	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!v)
-		return fail(e, -EINVAL, "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
+		return vjson_fail(e, -EINVAL, "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
 	if (depth_of(v, max_depth) > max_depth) {
 		json_decref(v);
-		return fail(e, -EINVAL, "nesting deeper than %d levels", max_depth);
+		return vjson_fail(e, -EINVAL, "nesting deeper than %d levels", max_depth);
 	}
 	*ret = v;
 	return 0;
@@ -110,7 +107,7 @@ int vjson_check_keys(const json_t *obj, const char *where, const char *const *al
 	json_t *v;
 
 	if (!json_is_object(obj))
-		return fail(e, -EINVAL, "'%s': expected an object, got %s", where && *where ? where : "(root)",
+		return vjson_fail(e, -EINVAL, "'%s': expected an object, got %s", where && *where ? where : "(root)",
 			    vjson_type_name(obj));
 	json_object_foreach((json_t *)obj, k, v) {
 		bool ok = false;
@@ -124,7 +121,7 @@ int vjson_check_keys(const json_t *obj, const char *where, const char *const *al
 			char path[200];
 
 			join(path, sizeof(path), where, k);
-			return fail(e, -EINVAL, "'%.200s': unknown field", path);
+			return vjson_fail(e, -EINVAL, "'%.200s': unknown field", path);
 		}
 	}
 	return 0;
@@ -138,11 +135,11 @@ static int lookup(const json_t *obj, const char *where, const char *key, bool op
 
 	join(path, path_len, where, key);
 	if (!json_is_object(obj))
-		return fail(e, -EINVAL, "'%s': expected an object, got %s",
+		return vjson_fail(e, -EINVAL, "'%s': expected an object, got %s",
 			    where && *where ? where : "(root)", vjson_type_name(obj));
 	v = json_object_get(obj, key);
 	if (!v)
-		return optional ? 0 : fail(e, -ENOENT, "'%s': required field is missing", path);
+		return optional ? 0 : vjson_fail(e, -ENOENT, "'%s': required field is missing", path);
 	*ret = v;
 	return 1;
 }
@@ -159,13 +156,13 @@ static int get_string(const json_t *obj, const char *where, const char *key, siz
 	if (r <= 0)
 		return r;
 	if (!json_is_string(v))
-		return fail(e, -EINVAL, "'%s': expected a string, got %s", path, vjson_type_name(v));
+		return vjson_fail(e, -EINVAL, "'%s': expected a string, got %s", path, vjson_type_name(v));
 	len = json_string_length(v);
 	if (len > max_len)
-		return fail(e, -EINVAL, "'%s': string of %zu bytes exceeds the limit of %zu", path, len,
+		return vjson_fail(e, -EINVAL, "'%s': string of %zu bytes exceeds the limit of %zu", path, len,
 			    max_len);
 	if (strlen(json_string_value(v)) != len)
-		return fail(e, -EINVAL, "'%s': string contains a NUL byte", path);
+		return vjson_fail(e, -EINVAL, "'%s': string contains a NUL byte", path);
 	*ret = json_string_value(v);
 	return 0;
 }
@@ -194,10 +191,10 @@ static int get_int(const json_t *obj, const char *where, const char *key, int64_
 	if (r <= 0)
 		return r;
 	if (!json_is_integer(v))
-		return fail(e, -EINVAL, "'%s': expected an integer, got %s", path, vjson_type_name(v));
+		return vjson_fail(e, -EINVAL, "'%s': expected an integer, got %s", path, vjson_type_name(v));
 	i = json_integer_value(v);
 	if (i < min || i > max)
-		return fail(e, -EINVAL, "'%s': %lld is outside [%lld, %lld]", path, (long long)i,
+		return vjson_fail(e, -EINVAL, "'%s': %lld is outside [%lld, %lld]", path, (long long)i,
 			    (long long)min, (long long)max);
 	*ret = i;
 	return 0;
@@ -226,7 +223,7 @@ static int get_bool(const json_t *obj, const char *where, const char *key, bool 
 	if (r <= 0)
 		return r;
 	if (!json_is_boolean(v))
-		return fail(e, -EINVAL, "'%s': expected a boolean, got %s", path, vjson_type_name(v));
+		return vjson_fail(e, -EINVAL, "'%s': expected a boolean, got %s", path, vjson_type_name(v));
 	*ret = json_is_true(v);
 	return 0;
 }
@@ -254,10 +251,10 @@ static int get_container(const json_t *obj, const char *where, const char *key, 
 	if (r <= 0)
 		return r;
 	if (json_typeof(v) != type)
-		return fail(e, -EINVAL, "'%s': expected %s, got %s", path,
+		return vjson_fail(e, -EINVAL, "'%s': expected %s, got %s", path,
 			    type == JSON_OBJECT ? "an object" : "an array", vjson_type_name(v));
 	if (type == JSON_ARRAY && json_array_size(v) > max_items)
-		return fail(e, -EINVAL, "'%s': %zu items exceed the limit of %zu", path,
+		return vjson_fail(e, -EINVAL, "'%s': %zu items exceed the limit of %zu", path,
 			    json_array_size(v), max_items);
 	*ret = v;
 	return 0;

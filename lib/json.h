@@ -54,6 +54,8 @@ int vjson_get_array(const json_t *obj, const char *where, const char *key, size_
 int vjson_get_array_opt(const json_t *obj, const char *where, const char *key, size_t max_items,
 			json_t **ret, struct vjson_err *e);
 
+/* Fills e->msg (when e is not NULL) and returns err: the one formatter parsers share. */
+int vjson_fail(struct vjson_err *e, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *vjson_type_name(const json_t *v);
 
 #endif
