@@ -81,13 +81,16 @@ static void write_vct(const char *path, const struct dd_model *m)
 	free(buf);
 }
 
+/* LeakSanitizer cannot run in a seccomp'd container: ASan builds of veil say so and fail. */
+#define ENV "\"env\":[\"PATH=/bin\",\"ASAN_OPTIONS=detect_leaks=0\"],"
+
 static const char decrypt_patch[] =
-	"{\"process\":{\"args\":[\"/usr/bin/veil\",\"decrypt\",\"--model\",\"m\","
+	"{\"process\":{" ENV "\"args\":[\"/usr/bin/veil\",\"decrypt\",\"--model\",\"m\","
 	"\"--socket\",\"/run/veil/decryptd.sock\",\"/data/0.vct\"]}}";
 
 /* Its own config bind-mounts the service's socket directory: the service must refuse it. */
 static const char sneaky_patch[] =
-	"{\"process\":{\"args\":[\"/usr/bin/veil\",\"decrypt\",\"--model\",\"m\","
+	"{\"process\":{" ENV "\"args\":[\"/usr/bin/veil\",\"decrypt\",\"--model\",\"m\","
 	"\"--socket\",\"/run/veil/decryptd.sock\",\"/data/0.vct\"]},"
 	"\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
 	"{\"destination\":\"/run/veil\",\"type\":\"bind\",\"source\":\"/run/veil-decryptd/sock\","
@@ -348,7 +351,7 @@ static pid_t find_in_cgroup(const char *suffix)
 }
 
 static const char late_patch[] =
-	"{\"process\":{\"args\":[\"/bin/sh\",\"-c\",\"sleep 4; exec /usr/bin/veil decrypt --model m "
+	"{\"process\":{" ENV "\"args\":[\"/bin/sh\",\"-c\",\"sleep 4; exec /usr/bin/veil decrypt --model m "
 	"--socket /run/veil/decryptd.sock /data/0.vct\"]}}";
 
 TEST_F_TIMEOUT(pod, a_killed_service_is_restarted_and_serves_the_granted_container_again, 240)
