@@ -97,11 +97,12 @@ static const struct row {
 	{ "move_mount", "EPERM", "EPERM", "seccomp+LSM", "LSM denied move_mount" },
 	{ "chroot_escape", "EPERM", "EPERM", "capability/seccomp", NULL },
 	{ "userns", "EPERM", "EPERM", "seccomp+LSM", "LSM denied userns_create" },
-	{ "setns_pid1", "EPERM", "EPERM", "seccomp", NULL },
+	{ "setns_pid1", "EPERM", "EPERM", "capability (no CAP_SYS_CHROOT)/seccomp", NULL },
 	/* network */
 	{ "raw_socket", "EPERM", "EPERM", "seccomp+LSM", "LSM denied socket_create (family 2, type 3)" },
 	{ "raw6_socket", "EPERM", "EPERM", "seccomp+LSM", "LSM denied socket_create (family 10, type 3)" },
-	{ "packet_socket", "EPERM", "EPERM", "seccomp+LSM", "LSM denied socket_create (family 17, type 3)" },
+	{ "packet_socket", "EPERM", "EPERM", "seccomp+LSM",
+	  "LSM denied socket_create (family 17, type 3)" },
 	/* devices and kernel files (nodes the bundle carries under /devices) */
 	{ "open=/devices/tpm0", "EPERM", "EPERM", "LSM", "LSM denied file_open (char device 10:224)" },
 	{ "open=/devices/loop0", "EPERM", "EPERM", "LSM", "LSM denied file_open (block device 7:0)" },
