@@ -14,12 +14,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <linux/reboot.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/security/attack.h"
@@ -238,6 +242,7 @@ static int a_setns_pid1(void)
 }
 
 static int a_open_path(void) { return open_close(arg, O_RDONLY); }
+static int a_open_write(void) { return open_close(arg, O_WRONLY); }
 static int a_mem(void) { return open_close("/dev/mem", O_RDONLY); }
 static int a_kmsg_write(void) { return open_close("/dev/kmsg", O_WRONLY); }
 static int a_kcore(void) { return open_close("/proc/kcore", O_RDONLY); }
@@ -279,6 +284,51 @@ static int a_userfaultfd(void)
 	if (fd >= 0)
 		close((int)fd);
 	return ret(fd);
+}
+
+/*
+ * Calls that need a capability of the initial user namespace. Each is
+ * harmless should it work: Ctrl-Alt-Del off, the clock set to what it
+ * reads, a swap file that does not exist, one I/O port, the log read into a
+ * small buffer, a /dev/null node in /tmp, accounting off, uid 0, no caps.
+ */
+static int a_reboot(void)
+{
+	return ret(syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
+			   LINUX_REBOOT_CMD_CAD_OFF, NULL));
+}
+static int a_clock_settime(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+		return SETUP_FAILED;
+	return ret(clock_settime(CLOCK_REALTIME, &ts));
+}
+static int a_swapon(void) { return ret(syscall(SYS_swapon, "/tmp/veil-no-swap", 0)); }
+static int a_ioperm(void) { return ret(syscall(SYS_ioperm, 0x80, 1, 1)); }
+static int a_syslog(void)
+{
+	char buf[64];
+
+	return ret(syscall(SYS_syslog, 3 /* SYSLOG_ACTION_READ_ALL */, buf, (int)sizeof(buf)));
+}
+static int a_mknod(void)
+{
+	int r = ret(mknod("/tmp/veil-null", S_IFCHR | 0600, makedev(1, 3)));
+
+	unlink("/tmp/veil-null");
+	return r;
+}
+static int a_acct(void) { return ret(syscall(SYS_acct, NULL)); }
+static int a_setuid0(void) { return ret(syscall(SYS_setuid, 0)); }
+static int a_capset(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0xff, sizeof(d));	/* every capability, which no container holds */
+	return ret(syscall(SYS_capset, &h, d));
 }
 
 static int key_serial(void) { return arg ? atoi(arg) : 0; }
@@ -356,6 +406,7 @@ static const struct {
 	{ "userns", a_userns },
 	{ "setns_pid1", a_setns_pid1 },
 	{ "open", a_open_path },
+	{ "open_write", a_open_write },
 	{ "dev_mem", a_mem },
 	{ "kmsg_write", a_kmsg_write },
 	{ "kcore", a_kcore },
@@ -377,6 +428,15 @@ static const struct {
 	{ "key_search", a_key_search },
 	{ "key_join", a_key_join },
 	{ "add_key", a_add_key },
+	{ "reboot", a_reboot },
+	{ "clock_settime", a_clock_settime },
+	{ "swapon", a_swapon },
+	{ "ioperm", a_ioperm },
+	{ "syslog", a_syslog },
+	{ "mknod", a_mknod },
+	{ "acct", a_acct },
+	{ "setuid0", a_setuid0 },
+	{ "capset", a_capset },
 };
 
 int attack_run(const char *name, const char *a)

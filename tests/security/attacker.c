@@ -7,7 +7,11 @@
  *
  * attacker ATTACK[=ARG]... (names from tests/security/attack.c), plus
  * veilkey=URI, which reads a granted key with libveilkey's code (the result
- * line carries the key's length, never its bytes). Each attack runs in a
+ * line carries the key's length, never its bytes). An ARG that is a kbs://
+ * URI stands for the serial of that granted key (found with veilkey_find),
+ * so a test can aim the key attacks at a serial it cannot know beforehand;
+ * if the key is not found the line says "setup failed". The result line
+ * names the attack as given (NAME or NAME=ARG). Each attack runs in a
  * child of its own, so one that seccomp kills (SIGSYS) ends only itself.
  */
 #include <errno.h>
@@ -45,14 +49,14 @@ static int veilkey(const char *uri, ssize_t *ret_len)
 
 static void run(const char *spec)
 {
-	char name[64];
+	char name[64], serial[16];
 	const char *eq = strchr(spec, '='), *arg = eq ? eq + 1 : NULL;
 	size_t len = eq ? (size_t)(eq - spec) : strlen(spec);
 	ssize_t key_len = -1;
 	int st, r;
 	pid_t pid;
 
-	if (len >= sizeof(name)) {
+	if (len >= sizeof(name) || strlen(spec) > 200) {
 		printf("attack %s: bad name\n", spec);
 		return;
 	}
@@ -66,10 +70,20 @@ static void run(const char *spec)
 			printf("attack veilkey %s: OK length %zd\n", arg, key_len);
 		return;
 	}
+	if (arg && !strncmp(arg, "kbs://", 6)) {
+		int32_t k = veilkey_find(arg);
+
+		if (k < 0) {
+			printf("attack %s: setup failed (%s)\n", spec, strerrorname_np(-k) ?: "?");
+			return;
+		}
+		snprintf(serial, sizeof(serial), "%d", (int)k);
+		arg = serial;
+	}
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0) {
-		printf("attack %s: fork failed\n", name);
+		printf("attack %s: fork failed\n", spec);
 		return;
 	}
 	if (pid == 0)
@@ -78,13 +92,13 @@ static void run(const char *spec)
 		if (errno != EINTR)
 			return;
 	if (WIFSIGNALED(st))
-		printf("attack %s: SIG%s\n", name, sigabbrev_np(WTERMSIG(st)) ?: "?");
+		printf("attack %s: SIG%s\n", spec, sigabbrev_np(WTERMSIG(st)) ?: "?");
 	else if (WEXITSTATUS(st) == 0)
-		printf("attack %s: OK\n", name);
+		printf("attack %s: OK\n", spec);
 	else if (WEXITSTATUS(st) == ATTACK_SETUP_FAILED)
-		printf("attack %s: setup failed\n", name);
+		printf("attack %s: setup failed\n", spec);
 	else
-		printf("attack %s: %s\n", name, strerrorname_np(WEXITSTATUS(st)) ?: "?");
+		printf("attack %s: %s\n", spec, strerrorname_np(WEXITSTATUS(st)) ?: "?");
 }
 
 int main(int argc, char **argv)
