@@ -67,7 +67,9 @@ pod_vm_tamper() {
 	echo "   changed one byte of container 'model-user' after the policy was set"
 }
 
-# pod_vm_boot NAME MARKER [CMDLINE]: boots the initrd with a fresh copy of the vTPM state;
+# pod_vm_boot NAME MARKER [CMDLINE]: boots the initrd with a fresh copy of the vTPM
+# state, on a CPU with RDRAND (-cpu max under TCG; qemu64 has none, and then the
+# first use of /dev/urandom, jansson's hash seed, waits ~1-3 s for the CRNG);
 # the console log is $out/vm/logs/NAME.log. Returns run-in-guest's status.
 pod_vm_boot() {
 	local port
@@ -76,5 +78,5 @@ pod_vm_boot() {
 	cp -a "$work/vm/tpm" "$work/vm/tpm-$1"
 	VEIL_SRCDIR=$src VEIL_BUILDDIR=$out "$src/tests/vm/run-in-guest" --initrd "$initrd" \
 		--tpm-state "$work/vm/tpm-$1" --net "$port" --append "veil.net=eth0:10.0.2.15/24${3:+ $3}" \
-		--marker "$2" --name "$1" --timeout "${VEIL_VM_TIMEOUT:-300}"
+		--marker "$2" --name "$1" --timeout "${VEIL_VM_TIMEOUT:-300}" --cpu max
 }
