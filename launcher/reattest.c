@@ -204,6 +204,8 @@ static void fail(struct launcher_reattest *ra, const char *why)
 			log_err("container '%s': Failed to stop it: %s", pod->units[i].mc->name,
 				strerror(-r));
 	}
+	/* a service that read a key into its memory goes with the key */
+	launcher_pod_keys_revoked(pod, "re-attestation failed, its key is revoked");
 }
 
 static int on_result(struct launcher_pod *pod, void *arg);

@@ -375,6 +375,22 @@ int launcher_pod_reaper(struct launcher_pod *pod,
 	return 0;
 }
 
+int launcher_pod_on_revoke(struct launcher_pod *pod,
+			   void (*revoked)(struct launcher_pod *pod, const char *why, void *arg),
+			   void *arg)
+{
+	if (pod->n_revoked >= LAUNCHER_REAPER_MAX)
+		return -ENOSPC;
+	pod->revoked[pod->n_revoked++] = (struct launcher_revoke_hook){ .revoked = revoked, .arg = arg };
+	return 0;
+}
+
+void launcher_pod_keys_revoked(struct launcher_pod *pod, const char *why)
+{
+	for (size_t i = 0; i < pod->n_revoked; i++)
+		pod->revoked[i].revoked(pod, why, pod->revoked[i].arg);
+}
+
 static void on_watch(struct loop *l, size_t i)
 {
 	struct launcher_watch *w = &l->pod->watches[i];

@@ -69,6 +69,11 @@ struct launcher_reaper {
 
 #define LAUNCHER_REAPER_MAX 4
 
+struct launcher_revoke_hook {
+	void (*revoked)(struct launcher_pod *pod, const char *why, void *arg);
+	void *arg;
+};
+
 struct launcher_pod {
 	const struct manifest *m;
 	struct launcher_unit *units;
@@ -79,6 +84,9 @@ struct launcher_pod {
 	size_t n_watches;
 	struct launcher_reaper reapers[LAUNCHER_REAPER_MAX];
 	size_t n_reapers;
+	/* services holding released keys, told when the pod's keys are revoked */
+	struct launcher_revoke_hook revoked[LAUNCHER_REAPER_MAX];
+	size_t n_revoked;
 };
 
 /* Adds a watch before launcher_supervise(); -ENOSPC when full. */
@@ -96,6 +104,16 @@ int launcher_pod_stop_unit(struct launcher_pod *pod, size_t idx, const char *why
 int launcher_pod_reaper(struct launcher_pod *pod,
 			bool (*exited)(struct launcher_pod *pod, const siginfo_t *si, void *arg),
 			void *arg);
+
+/*
+ * A service that holds a released key in its own memory (veil-decryptd) asks
+ * to be told when re-attestation revokes the pod's keys: revoked() must stop
+ * it without blocking. launcher_pod_keys_revoked() tells every one.
+ */
+int launcher_pod_on_revoke(struct launcher_pod *pod,
+			   void (*revoked)(struct launcher_pod *pod, const char *why, void *arg),
+			   void *arg);
+void launcher_pod_keys_revoked(struct launcher_pod *pod, const char *why);
 
 /* Runs until shutdown; returns the pod's exit status (see docs/manifest.md). */
 int launcher_supervise(struct launcher_pod *pod);

@@ -121,6 +121,8 @@ FIXTURE_SETUP(pod)
 FIXTURE_TEARDOWN(pod)
 {
 	kbs_proc_stop(&self->kbs);
+	if (self->sw.pid > 0)
+		kill(self->sw.pid, SIGCONT);	/* a test may have stopped it */
 	test_swtpm_stop(&self->sw);
 	if (self->dir[0])
 		lt_rm_rf(self->dir);
@@ -311,45 +313,6 @@ static void write_reattest_manifest(const char *dir, const char *url, const char
 		dir, dir, url, ca));
 }
 
-struct tail {
-	char *buf;
-	size_t len, cap;
-};
-
-/* Reads veil-init's output until it holds needle (after offset from), or timeout_s. */
-static bool wait_for(struct lt_run *r, struct tail *t, size_t from, const char *needle, int timeout_s)
-{
-	struct timespec ts;
-	long long end;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	end = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 + timeout_s * 1000LL;
-	for (;;) {
-		struct pollfd pfd = { r->out_fd, POLLIN, 0 };
-		long long now;
-		ssize_t n;
-
-		if (t->buf && from <= t->len && strstr(t->buf + from, needle))
-			return true;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-		if (now >= end || poll(&pfd, 1, (int)(end - now)) <= 0)
-			return false;
-		if (t->len + 4097 > t->cap) {
-			char *b = realloc(t->buf, t->cap = t->cap ? t->cap * 2 : 8192);
-
-			if (!b)
-				return false;
-			t->buf = b;
-		}
-		n = read(r->out_fd, t->buf + t->len, 4096);
-		if (n <= 0)
-			return false;
-		t->len += (size_t)n;
-		t->buf[t->len] = '\0';
-	}
-}
-
 static const char *const *pod_args(struct _fixture_pod *self)
 {
 	static char man[128];
@@ -366,7 +329,7 @@ static const char *const *pod_args(struct _fixture_pod *self)
 }
 
 /* SIGTERM to the pod, the rest of its output appended to t. */
-static void stop_pod(struct lt_run *r, struct tail *t)
+static void stop_pod(struct lt_run *r, struct lt_tail *t)
 {
 	kill(r->pid, SIGTERM);
 	ASSERT_EQ(0, lt_wait(r, 60));
@@ -376,7 +339,7 @@ static void stop_pod(struct lt_run *r, struct tail *t)
 TEST_F_TIMEOUT(pod, policy_change_denies_reattestation_revokes_the_key_and_stops_only_the_granted_container, 180)
 {
 	char want[100], policy[512], path[160];
-	struct tail t = { 0 };
+	struct lt_tail t = { 0 };
 	const char *fail_at;
 	struct lt_run r;
 	size_t off;
@@ -385,8 +348,8 @@ TEST_F_TIMEOUT(pod, policy_change_denies_reattestation_revokes_the_key_and_stops
 	pin_pcr23(&self->kbs, self->dir);
 	ASSERT_EQ(0, lt_start(&r, pod_args(self)));
 	snprintf(want, sizeof(want), "granted: key-sha256=%s", self->sha);
-	EXPECT_TRUE(wait_for(&r, &t, 0, want, 90));
-	EXPECT_TRUE(wait_for(&r, &t, 0, "re-attestation 1 succeeded", 30));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, want, 90));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "re-attestation 1 succeeded", 30));
 	/* The owner changes the policy: PCR 23 must now be something this pod is not. */
 	snprintf(policy, sizeof(policy),
 		 "{\"version\":1,\"rules\":[{\"name\":\"another pod\",\"resources\":[\"veil/keys/*\"],"
@@ -394,13 +357,13 @@ TEST_F_TIMEOUT(pod, policy_change_denies_reattestation_revokes_the_key_and_stops
 	snprintf(path, sizeof(path), "%s/deny.json", self->dir);
 	ASSERT_EQ(0, lt_write(path, policy));
 	ASSERT_EQ(0, kbs_proc_admin(&self->kbs, "set-policy %s", path));
-	EXPECT_TRUE(wait_for(&r, &t, 0, "re-attestation failed: revoked 1 key(s)", 30));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "re-attestation failed: revoked 1 key(s)", 30));
 	/* The granted container's last read, after the revocation, is refused... */
-	EXPECT_TRUE(wait_for(&r, &t, 0, "granted: key-read-refused", 15));
-	EXPECT_TRUE(wait_for(&r, &t, 0, "container 'granted' (pid", 15));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "granted: key-read-refused", 15));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "container 'granted' (pid", 15));
 	/* ...while the other goes on ticking after it is gone. */
 	off = t.len;
-	EXPECT_TRUE(wait_for(&r, &t, off, "other: tick", 10));
+	EXPECT_TRUE(lt_wait_for(&r, &t, off, "other: tick", 10));
 	stop_pod(&r, &t);
 	ASSERT_NONNULL(t.buf);
 	fail_at = strstr(t.buf, "re-attestation failed: revoked");
@@ -421,15 +384,15 @@ TEST_F_TIMEOUT(pod, policy_change_denies_reattestation_revokes_the_key_and_stops
 TEST_F_TIMEOUT(pod, a_healthy_kbs_keeps_the_pod_running_across_reattestations, 180)
 {
 	char want[100];
-	struct tail t = { 0 };
+	struct lt_tail t = { 0 };
 	struct lt_run r;
 
 	write_reattest_manifest(self->dir, self->kbs.base, self->kbs.cacert);
 	pin_pcr23(&self->kbs, self->dir);
 	ASSERT_EQ(0, lt_start(&r, pod_args(self)));
 	snprintf(want, sizeof(want), "granted: key-sha256=%s", self->sha);
-	EXPECT_TRUE(wait_for(&r, &t, 0, want, 90));
-	EXPECT_TRUE(wait_for(&r, &t, 0, "re-attestation 3 succeeded", 60));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, want, 90));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "re-attestation 3 succeeded", 60));
 	stop_pod(&r, &t);
 	ASSERT_NONNULL(t.buf);
 	EXPECT_NONNULL(strstr(t.buf, "re-attestation 2 succeeded: 1 key(s) released again"));
@@ -445,23 +408,53 @@ TEST_F_TIMEOUT(pod, a_healthy_kbs_keeps_the_pod_running_across_reattestations, 1
 
 TEST_F_TIMEOUT(pod, a_kbs_gone_past_the_deadline_revokes_the_key_and_stops_the_granted_container, 180)
 {
-	struct tail t = { 0 };
+	struct lt_tail t = { 0 };
 	struct lt_run r;
 
 	write_reattest_manifest(self->dir, self->kbs.base, self->kbs.cacert);
 	pin_pcr23(&self->kbs, self->dir);
 	ASSERT_EQ(0, lt_start(&r, pod_args(self)));
-	EXPECT_TRUE(wait_for(&r, &t, 0, "re-attestation 1 succeeded", 90));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "re-attestation 1 succeeded", 90));
 	/* The KBS goes away (its files stay: the CA is still pinned and readable). */
 	kill(self->kbs.pid, SIGTERM);
 	waitpid(self->kbs.pid, NULL, 0);
 	self->kbs.pid = 0;
-	EXPECT_TRUE(wait_for(&r, &t, 0, "re-attestation failed: revoked 1 key(s)", 30));
-	EXPECT_TRUE(wait_for(&r, &t, 0, "granted: key-read-refused", 15));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "re-attestation failed: revoked 1 key(s)", 30));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "granted: key-read-refused", 15));
 	stop_pod(&r, &t);
 	ASSERT_NONNULL(t.buf);
 	EXPECT_NONNULL(strstr(t.buf, "deadline of 3000 ms passed"));
 	EXPECT_NONNULL(strstr(t.buf, "Connection refused"));
+	EXPECT_NULL(strstr(t.buf, "container 'other' (pid"));
+	EXPECT_NE(-1, r.status);
+	free(t.buf);
+	lt_run_done(&r);
+}
+
+/*
+ * The TPM stops answering mid-quote: the helper hangs where no network
+ * deadline reaches. PID 1 kills it at deadline_ms + slack, fails closed and
+ * goes on supervising.
+ */
+TEST_F_TIMEOUT(pod, a_helper_that_hangs_is_killed_at_the_deadline_and_the_keys_go, 180)
+{
+	struct lt_tail t = { 0 };
+	struct lt_run r;
+	size_t off;
+
+	write_reattest_manifest(self->dir, self->kbs.base, self->kbs.cacert);
+	pin_pcr23(&self->kbs, self->dir);
+	ASSERT_EQ(0, lt_start(&r, pod_args(self)));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "re-attestation 1 succeeded", 90));
+	ASSERT_EQ(0, kill(self->sw.pid, SIGSTOP));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "re-attestation failed: revoked 1 key(s)", 30));
+	kill(self->sw.pid, SIGCONT);
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "granted: key-read-refused", 15));
+	off = t.len;
+	EXPECT_TRUE(lt_wait_for(&r, &t, off, "other: tick", 10));
+	stop_pod(&r, &t);
+	ASSERT_NONNULL(t.buf);
+	EXPECT_NONNULL(strstr(t.buf, "did not report within 5000 ms"));
 	EXPECT_NULL(strstr(t.buf, "container 'other' (pid"));
 	EXPECT_NE(-1, r.status);
 	free(t.buf);

@@ -339,7 +339,8 @@ TEST_F(sb, restart_always_restarts_successes_too)
 static void start_and_signal(struct _fixture_sb *self, const char *patch, int grace_ms)
 {
 	const char *args[] = { lt_prog("veil-init"), "--sandbox", NULL, NULL };
-	char man[128];
+	struct lt_tail t = { 0 };
+	char man[128], *all;
 
 	ASSERT_EQ(0, lt_bundle(self->dir, "c", patch));
 	ASSERT_EQ(0, lt_manifest(self->dir,
@@ -349,9 +350,15 @@ static void start_and_signal(struct _fixture_sb *self, const char *patch, int gr
 	snprintf(man, sizeof(man), "%s/manifest.json", self->dir);
 	args[2] = man;
 	ASSERT_EQ(0, lt_start(&self->run, args));
-	usleep(700 * 1000);
+	/* signalled once the container is up (its trap set), however slow the machine */
+	EXPECT_TRUE(lt_wait_for(&self->run, &t, 0, "c: ready", 60));
 	ASSERT_EQ(0, kill(self->run.pid, SIGTERM));
 	ASSERT_EQ(0, lt_wait(&self->run, 20));
+	/* what was read before the signal comes first */
+	ASSERT_LE(0, asprintf(&all, "%s%s", t.buf ? t.buf : "", self->run.out ? self->run.out : ""));
+	free(self->run.out);
+	self->run.out = all;
+	free(t.buf);
 }
 
 TEST_F(sb, sigterm_shuts_down_gracefully)
