@@ -44,15 +44,22 @@ pod_vm_build() {
 	     "$(stat -c %s "$initrd") bytes; PCR 23 will be ${pcr23:0:16}…"
 }
 
-# pod_vm_policy: release default/fhe/* only to tpm evidence with this pod's
+# pod_vm_key: the model user's workload key (32 random bytes) at default/pod/model-user.
+pod_vm_key() {
+	mkdir -p "$work/vm"
+	(umask 077 && head -c 32 /dev/urandom >"$work/vm/user.key") &&
+	"$VEIL" kbs-admin put-resource "${conn[@]}" default/pod/model-user "$work/vm/user.key" >/dev/null
+}
+
+# pod_vm_policy: release default/pod/* only to tpm evidence with this pod's
 # PCR 23 (its containers and policy) and PCR 8 (its initdata).
 pod_vm_policy() {
 	cat >"$work/vm/policy.json" <<EOP
-{"version":1,"rules":[{"name":"the measured pod VM","resources":["default/fhe/*"],
+{"version":1,"rules":[{"name":"the measured pod VM","resources":["default/pod/*"],
  "tee":["tpm"],"claims":{"tpm.pcr23":"$pcr23","init_data":"$init_data"}}]}
 EOP
 	"$VEIL" kbs-admin set-policy "${conn[@]}" "$work/vm/policy.json" >/dev/null || return 1
-	echo "   policy: default/fhe/* to tpm evidence with PCR 23 = ${pcr23:0:16}…, init_data = ${init_data:0:16}…"
+	echo "   policy: default/pod/* to tpm evidence with PCR 23 = ${pcr23:0:16}…, init_data = ${init_data:0:16}…"
 }
 
 # pod_vm_tamper: one byte of the model user's container changes after the
