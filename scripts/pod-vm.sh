@@ -44,15 +44,22 @@ pod_vm_build() {
 	     "$(stat -c %s "$initrd") bytes; PCR 23 will be ${pcr23:0:16}…"
 }
 
-# pod_vm_policy: release default/fhe/* only to tpm evidence with this pod's
+# pod_vm_key: the model user's workload key (32 random bytes) at default/pod/model-user.
+pod_vm_key() {
+	mkdir -p "$work/vm"
+	(umask 077 && head -c 32 /dev/urandom >"$work/vm/user.key") &&
+	"$VEIL" kbs-admin put-resource "${conn[@]}" default/pod/model-user "$work/vm/user.key" >/dev/null
+}
+
+# pod_vm_policy: release default/pod/* only to tpm evidence with this pod's
 # PCR 23 (its containers and policy) and PCR 8 (its initdata).
 pod_vm_policy() {
 	cat >"$work/vm/policy.json" <<EOP
-{"version":1,"rules":[{"name":"the measured pod VM","resources":["default/fhe/*"],
+{"version":1,"rules":[{"name":"the measured pod VM","resources":["default/pod/*"],
  "tee":["tpm"],"claims":{"tpm.pcr23":"$pcr23","init_data":"$init_data"}}]}
 EOP
 	"$VEIL" kbs-admin set-policy "${conn[@]}" "$work/vm/policy.json" >/dev/null || return 1
-	echo "   policy: default/fhe/* to tpm evidence with PCR 23 = ${pcr23:0:16}…, init_data = ${init_data:0:16}…"
+	echo "   policy: default/pod/* to tpm evidence with PCR 23 = ${pcr23:0:16}…, init_data = ${init_data:0:16}…"
 }
 
 # pod_vm_tamper: one byte of the model user's container changes after the
@@ -67,7 +74,9 @@ pod_vm_tamper() {
 	echo "   changed one byte of container 'model-user' after the policy was set"
 }
 
-# pod_vm_boot NAME MARKER [CMDLINE]: boots the initrd with a fresh copy of the vTPM state;
+# pod_vm_boot NAME MARKER [CMDLINE]: boots the initrd with a fresh copy of the vTPM
+# state, on a CPU with RDRAND (-cpu max under TCG; qemu64 has none, and then the
+# first use of /dev/urandom, jansson's hash seed, waits ~1-3 s for the CRNG);
 # the console log is $out/vm/logs/NAME.log. Returns run-in-guest's status.
 pod_vm_boot() {
 	local port
@@ -76,5 +85,5 @@ pod_vm_boot() {
 	cp -a "$work/vm/tpm" "$work/vm/tpm-$1"
 	VEIL_SRCDIR=$src VEIL_BUILDDIR=$out "$src/tests/vm/run-in-guest" --initrd "$initrd" \
 		--tpm-state "$work/vm/tpm-$1" --net "$port" --append "veil.net=eth0:10.0.2.15/24${3:+ $3}" \
-		--marker "$2" --name "$1" --timeout "${VEIL_VM_TIMEOUT:-300}"
+		--marker "$2" --name "$1" --timeout "${VEIL_VM_TIMEOUT:-300}" --cpu max
 }

@@ -131,17 +131,17 @@ TEST_TIMEOUT(pod_vm_attests_with_its_vtpm_and_only_the_granted_container_reads_t
 	EXPECT_NULL(strstr(out, "degraded"));
 	EXPECT_TRUE(has(out, "attesting to 'https://10.0.2.100:8080' with TEE 'tpm'"));
 	/* The KBS released the key under the policy naming `veil measure --pcr`'s PCR 23. */
-	EXPECT_TRUE(has(out, "# kbs: veil-kbs: Released 'default/fhe/fashion'"));
+	EXPECT_TRUE(has(out, "# kbs: veil-kbs: Released 'default/pod/model-user'"));
 	EXPECT_NULL(strstr(out, "denied: the measured pod VM"));
-	p = strstr(out, "resource 'fhe-sk' is key ");
+	p = strstr(out, "resource 'user-key' is key ");
 	ASSERT_NONNULL(p);
-	int serial = atoi(p + strlen("resource 'fhe-sk' is key "));
+	int serial = atoi(p + strlen("resource 'user-key' is key "));
 	char want[96];
 
 	EXPECT_GT(serial, 0);
 	snprintf(want, sizeof(want), "model-user: holds key %d, 32 bytes", serial);
 	EXPECT_TRUE(has(out, want));
-	EXPECT_TRUE(has(out, "hostile: denied: the FHE key is not in its keyring"));
+	EXPECT_TRUE(has(out, "hostile: denied: the workload key is not in its keyring"));
 	EXPECT_TRUE(has(out, "hostile: denied: mount"));
 	EXPECT_NULL(strstr(out, "STOLE THE KEY"));
 	EXPECT_TRUE(has(out, "revoked 1 key(s)"));
@@ -165,7 +165,7 @@ TEST_TIMEOUT(pod_vm_with_one_changed_container_byte_gets_no_key_and_powers_off, 
 	EXPECT_TRUE(has(out, "changed one byte of container 'model-user'"));
 	EXPECT_TRUE(has(out, "denied: the measured pod VM: claim 'tpm.pcr23' does not satisfy the rule"));
 	EXPECT_NULL(strstr(out, "Released"));
-	EXPECT_TRUE(has(out, "veil-init: attestation failed: resource 'fhe-sk'"));
+	EXPECT_TRUE(has(out, "veil-init: attestation failed: resource 'user-key'"));
 	EXPECT_TRUE(has(out, "veil-init: emergency: Attestation failed: no container starts"));
 	EXPECT_TRUE(has(out, "veil-init: emergency: powering off"));
 	EXPECT_NULL(strstr(out, "is key "));
