@@ -168,7 +168,7 @@ static void teardown(void)
 			fprintf(stderr, "model-bench: veil-decryptd ended with %s %d; its log:\n",
 				WIFSIGNALED(st) ? "signal" : "status",
 				WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-			snprintf(cmd, sizeof(cmd), "tail -n 20 '%s/decryptd.log' >&2", dir);
+			snprintf(cmd, sizeof(cmd), "tail -n 60 '%s/decryptd.log' >&2", dir);
 			(void)!system(cmd);
 		}
 	}
