@@ -246,7 +246,7 @@ demo: all $(demo-deps-y)
 # $(O)/NAME.cpio.gz from initrd/NAME.list, for the kernel INITRD_KERNEL; always
 # rebuilt (it takes well under a second), and byte-identical when nothing changed.
 INITRD_KERNEL ?= 6.1
-INITRD_INIT ?= $(O)/tests/vm/guest-init
+INITRD_INIT ?= $(O)/veil-init
 $(addprefix $(O)/,$(initrd-y)): $(O)/%.cpio.gz: $(srctree)/initrd/%.list $(O)/veil \
 		$(O)/vm/kernel/$(INITRD_KERNEL)/vmlinux all FORCE
 	$(call msg,GEN,$*.cpio.gz)
@@ -284,8 +284,8 @@ help:
 	@echo '  demo     run the whole story (see README.md)'
 	@echo '  bench    run the benchmarks against their peers'
 	@echo '  fuzz     build the libFuzzer targets and run each FUZZ_SECONDS (default 10)'
-	@echo '  initrd   build the pod initrd ($(O)/veil-initrd.cpio.gz; INITRD_KERNEL=6.1|6.12,'
-	@echo '           INITRD_INIT=PROG); tests/vm/run-in-guest boots test programs'
+	@echo '  initrd   build the pod VM base image ($(O)/veil-initrd.cpio.gz, veil-init as /init;'
+	@echo '           INITRD_KERNEL=6.1|6.12, INITRD_INIT=PROG); scripts/pod-initrd adds a pod'
 	@echo '  install  install programs under DESTDIR/PREFIX (default /usr/local)'
 	@echo '  clean    remove O='
 	@echo 'Variables:'

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "attest/snp.h"
+#include "attest/snp_guest.h"
 #include "attest/tpm.h"
 #include "lib/errbuf.h"
 #include "lib/base64.h"
@@ -245,12 +246,46 @@ static int collect_tdx(const uint8_t binding[ATTEST_BINDING_LEN],
 	return *ret ? 0 : -ENOMEM;
 }
 
+/*
+ * An SNP report with REPORT_DATA = inblob: configfs-tsm, or /dev/sev-guest
+ * when there is no configfs-tsm (-ENODEV) — the same report, not another TEE.
+ * A malloc'd report of ATTEST_SNP_REPORT_LEN bytes or more.
+ */
+static int snp_report(const struct attest_evidence_opts *opts, const uint8_t inblob[64],
+		      uint8_t **ret, size_t *ret_len, char *err, size_t err_len)
+{
+	const char *root = opts && opts->tsm_root ? opts->tsm_root : TSM_REPORT_ROOT;
+	const char *dev = opts && opts->sev_guest_dev ? opts->sev_guest_dev : SNP_GUEST_DEV;
+	char derr[256];
+	uint8_t *rep;
+	int r;
+
+	r = attest_tsm_report(root, opts ? opts->tsm_entry : NULL, "sev_guest", inblob, ret, ret_len,
+			      NULL, NULL);
+	if (r != -ENODEV)
+		return r < 0 ? errbuf_set(err, err_len, r, "configfs-tsm SNP report under '%s' failed: %s",
+					  root, strerror(-r)) : 0;
+	rep = malloc(ATTEST_SNP_REPORT_LEN);
+	if (!rep)
+		return -ENOMEM;
+	r = attest_snp_guest_report(dev, inblob, rep, derr, sizeof(derr));
+	if (r < 0) {
+		free(rep);
+		return errbuf_set(err, err_len, r, "no configfs-tsm under '%s', and %s", root, derr);
+	}
+	*ret = rep;
+	*ret_len = ATTEST_SNP_REPORT_LEN;
+	return 0;
+}
+
 static int tsm_report_for(const char *provider, const struct attest_evidence_opts *opts,
 			  uint8_t **ret, size_t *ret_len)
 {
 	const char *root = opts && opts->tsm_root ? opts->tsm_root : TSM_REPORT_ROOT;
 	uint8_t inblob[64] = { 0 };
 
+	if (strcmp(provider, "sev_guest") == 0)
+		return snp_report(opts, inblob, ret, ret_len, NULL, 0);
 	return attest_tsm_report(root, opts ? opts->tsm_entry : NULL, provider, inblob, ret, ret_len,
 				 NULL, NULL);
 }
@@ -306,12 +341,11 @@ int attest_initdata_bind(const char *tee, const uint8_t *digest, size_t digest_l
 	return r < 0 ? errbuf_set(err, err_len, r, "initdata digest does not match the %s launch value", tee) : 0;
 }
 
-/* snp: the report through configfs-tsm, in the sev crate's JSON form Trustee reads (§4.1). */
+/* snp: the report through configfs-tsm (or /dev/sev-guest), in the sev crate's JSON form Trustee reads (§4.1). */
 static int collect_snp(const uint8_t binding[ATTEST_BINDING_LEN],
 		       const struct attest_evidence_opts *opts, json_t **ret, char *err,
 		       size_t err_len)
 {
-	const char *root = opts && opts->tsm_root ? opts->tsm_root : TSM_REPORT_ROOT;
 	uint8_t inblob[64] = { 0 }, *report = NULL;
 	json_t *rep = NULL;
 	size_t len;
@@ -319,11 +353,9 @@ static int collect_snp(const uint8_t binding[ATTEST_BINDING_LEN],
 
 	/* REPORT_DATA = binding || 16 zero bytes (§1.5). */
 	memcpy(inblob, binding, ATTEST_BINDING_LEN);
-	r = attest_tsm_report(root, opts ? opts->tsm_entry : NULL, "sev_guest", inblob, &report, &len,
-			      NULL, NULL);
+	r = snp_report(opts, inblob, &report, &len, err, err_len);
 	if (r < 0)
-		return errbuf_set(err, err_len, r, "configfs-tsm SNP report under '%s' failed: %s",
-				  root, strerror(-r));
+		return r;
 	if (len != ATTEST_SNP_REPORT_LEN || memcmp(report + SNP_REPORT_DATA_OFF, inblob, 64) != 0)
 		r = errbuf_set(err, err_len, -EPROTO,
 			       "the SNP report (%zu bytes) does not carry our report data", len);

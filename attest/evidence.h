@@ -25,6 +25,7 @@ struct attest_evidence_opts {
 	const char *tsm_root;		/* NULL: TSM_REPORT_ROOT */
 	/* Tests only: use an existing entry of this name instead of creating one. */
 	const char *tsm_entry;
+	const char *sev_guest_dev;	/* NULL: /dev/sev-guest, snp's path without configfs-tsm */
 	const uint8_t *eventlog;	/* the AAEL log sent with tpm (aa_eventlog) and tdx evidence */
 	size_t eventlog_len;
 };
@@ -33,6 +34,8 @@ struct attest_evidence_opts {
  * Collects evidence for tee ("sample", "tpm", "tdx", "snp") bound to binding.
  * 0 and *ret_evidence, or -EOPNOTSUPP (TEE unknown or not present here),
  * -ENODEV (device missing), -EIO/-EPROTO (the TEE misbehaved); err names it.
+ * snp asks configfs-tsm, and /dev/sev-guest (SNP_GET_REPORT) only when this
+ * kernel has no configfs-tsm at all: the same report either way.
  */
 int attest_evidence_collect(const char *tee, const uint8_t binding[ATTEST_BINDING_LEN],
 			    const struct attest_evidence_opts *opts, json_t **ret_evidence,

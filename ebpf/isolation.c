@@ -549,3 +549,22 @@ out:
 	EVP_MD_CTX_free(md);
 	return r;
 }
+
+int ebpf_isolation_object_digest(char hex[65])
+{
+	unsigned char out[32];
+	unsigned int outlen = 0;
+	const void *elf;
+	size_t sz = 0;
+
+	if (!hex)
+		return -EINVAL;
+	elf = isolation_bpf__elf_bytes(&sz);
+	if (!elf || !sz)
+		return -ENOENT;
+	if (!EVP_Digest(elf, sz, out, &outlen, EVP_sha256(), NULL) || outlen != 32)
+		return -EIO;
+	for (unsigned int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", out[i]);
+	return 0;
+}

@@ -145,5 +145,13 @@ int ebpf_denial_format(const struct ebpf_denial *d, const char *name, char *buf,
  */
 int ebpf_isolation_digest(const struct ebpf_isolation *iso, const char *extra, char hex[65]);
 
+/*
+ * SHA-256 of the BPF object built into this program (the skeleton's ELF), 64
+ * hex digits + NUL. Unlike the program tags it needs no kernel: the tags are
+ * a function of this object and the running kernel's BTF (CO-RE), so it is
+ * what an offline prediction of veil's measurements can name.
+ */
+int ebpf_isolation_object_digest(char hex[65]);
+
 #endif
 #endif

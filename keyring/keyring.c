@@ -59,6 +59,16 @@ size_t keyring_count(const struct keyring *kr)
 	return kr ? kr->n_keys : 0;
 }
 
+int keyring_key_at(const struct keyring *kr, size_t i, key_serial_t *ret_key)
+{
+	if (!kr || !ret_key)
+		return -EINVAL;
+	if (i >= kr->n_keys)
+		return -ERANGE;
+	*ret_key = kr->keys[i].serial;
+	return 0;
+}
+
 int keyring_lookup(const struct keyring *kr, const char *desc)
 {
 	for (size_t i = 0; i < kr->n_keys; i++)

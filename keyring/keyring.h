@@ -67,6 +67,8 @@ int keyring_add(struct keyring *kr, const char *path, enum keyring_kind kind, co
 int keyring_find(const struct keyring *kr, const char *path, key_serial_t *ret_key);
 /* Number of keys added (revoked ones included). */
 size_t keyring_count(const struct keyring *kr);
+/* The serial of the i-th key added (0 <= i < keyring_count), for the BPF LSM; -ERANGE past it. */
+int keyring_key_at(const struct keyring *kr, size_t i, key_serial_t *ret_key);
 
 /*
  * Revokes (KEYCTL_REVOKE) every key veil added and unlinks the container

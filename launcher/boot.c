@@ -17,6 +17,7 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -61,6 +62,8 @@ int launcher_boot_parse_cmdline(const char *cmdline, struct boot_options *o)
 			r = set_opt(&o->tpm, v);
 		else if (!strcmp(w, "veil.eventlog") && v && *v == '/')
 			r = set_opt(&o->eventlog, v);
+		else if (!strcmp(w, "veil.net") && v && *v)
+			r = set_opt(&o->net, v);
 		else if (!strcmp(w, "veil.debug") && !v)
 			o->loglevel = LOG_DEBUG;
 		else if (!strcmp(w, "veil.loglevel") && v && v[0] >= '0' && v[0] <= '7' && !v[1])
@@ -78,6 +81,7 @@ void launcher_boot_options_done(struct boot_options *o)
 	free(o->initdata);
 	free(o->tpm);
 	free(o->eventlog);
+	free(o->net);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -274,6 +278,24 @@ int launcher_boot_harden(void)
 	return fd_close_stray(NULL, 0);
 }
 
+/*
+ * The serial console transmits after write() returns: let it drain, or the
+ * last lines (the reason, the power-off) can be lost with the VM.
+ */
+static void drain_console(void)
+{
+	int fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+
+	int left = 0;
+
+	if (fd < 0)
+		return;
+	/* At most a second: a stuck console must not keep the VM from powering off. */
+	for (int i = 0; i < 100 && ioctl(fd, TIOCOUTQ, &left) == 0 && left > 0; i++)
+		usleep(10000);
+	close(fd);
+}
+
 void launcher_emergency(bool sandbox, const char *fmt, ...)
 {
 	char msg[512];
@@ -286,6 +308,7 @@ void launcher_emergency(bool sandbox, const char *fmt, ...)
 	if (sandbox)
 		_exit(1);
 	log_err("emergency: powering off");
+	drain_console();
 	sync();
 	reboot(RB_POWER_OFF);
 	/* Only if the power-off itself failed; PID 1 must not return. */
@@ -303,6 +326,7 @@ void launcher_boot_poweroff(void)
 		(void)umount2(mnts[i], MNT_DETACH);
 	sync();
 	log_info("powering off");
+	drain_console();
 	reboot(RB_POWER_OFF);
 	for (;;)
 		pause();

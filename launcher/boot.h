@@ -18,6 +18,7 @@ struct boot_options {
 	char *initdata;		/* veil.initdata=PATH */
 	char *tpm;		/* veil.tpm=TCTI */
 	char *eventlog;		/* veil.eventlog=PATH */
+	char *net;		/* veil.net=IFACE:A.B.C.D/PREFIX (launcher/netup.h) */
 	int loglevel;		/* veil.loglevel=N (syslog level), veil.debug */
 	bool sandbox;
 	bool cgroup_after_mounts;	/* --cgroup-after-mounts (tests); implied by an active LSM */

@@ -46,6 +46,7 @@ struct launcher_decryptd {
 	int pidfd;
 	int tfd;		/* restart timer, watched by PID 1's loop */
 	unsigned int restarts;
+	bool halted;		/* its key was revoked: never started again */
 };
 
 static uint64_t now_ms(void)
@@ -432,7 +433,7 @@ static bool on_exit_cb(struct launcher_pod *pod, const siginfo_t *si, void *arg)
 	again = p->restart == LAUNCHER_RESTART_ALWAYS ||
 		(p->restart == LAUNCHER_RESTART_ON_FAILURE &&
 		 (si->si_code != CLD_EXITED || si->si_status != 0));
-	if (!again)
+	if (!again || d->halted)
 		return true;
 	if (d->restarts >= p->restart_max) {
 		log_err("veil-decryptd: restarted %u times, giving up; decryption is unavailable",
@@ -477,6 +478,23 @@ static void dd_free(struct launcher_decryptd *d)
 	if (d->ring > 0)
 		(void)keyring_container_done(d->kr, DD_NAME);
 	free(d);
+}
+
+/* Re-attestation revoked the pod's keys: the key in the service's memory goes too. */
+static void on_revoked(struct launcher_pod *pod, const char *why, void *arg)
+{
+	struct launcher_decryptd *d = arg;
+	struct itimerspec off = { 0 };
+
+	(void)pod;
+	d->halted = true;
+	(void)timerfd_settime(d->tfd, 0, &off, NULL);
+	if (!d->pid)
+		return;
+	log_warn("stopping veil-decryptd (SIGKILL): %s", why);
+	/* KILL, not TERM: nothing it would do on the way out is worth another decryption */
+	if (syscall(SYS_pidfd_send_signal, d->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+		log_err("veil-decryptd: Failed to send SIGKILL: %m");
 }
 
 int launcher_decryptd_start(struct launcher_pod *pod, struct keyring *kr,
@@ -534,6 +552,8 @@ int launcher_decryptd_start(struct launcher_pod *pod, struct keyring *kr,
 		r = launcher_pod_reaper(pod, on_exit_cb, d);
 	if (r == 0)
 		r = launcher_pod_watch(pod, d->tfd, "veil-decryptd restart", on_timer, d);
+	if (r == 0)
+		r = launcher_pod_on_revoke(pod, on_revoked, d);
 	if (r < 0) {
 		log_err("Failed to prepare veil-decryptd: %s", strerror(-r));
 		goto fail;

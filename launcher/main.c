@@ -32,10 +32,13 @@
 #include "launcher/container.h"
 #include "launcher/decryptd.h"
 #include "launcher/initdata.h"
+#include "launcher/lsm.h"
 #include "launcher/manifest.h"
 #include "launcher/measure.h"
+#include "launcher/netup.h"
 #include "launcher/oci.h"
 #include "launcher/record.h"
+#include "launcher/reattest.h"
 #include "launcher/seccomp_default.h"
 #include "launcher/supervise.h"
 #include "lib/cleanup.h"
@@ -57,16 +60,6 @@ static void usage(FILE *f)
 		   "       veil-init --sandbox MANIFEST   [--initdata FILE] [--tpm TCTI] [--eventlog PATH] [-v]\n"
 		   "       veil-init --sandbox --initdata FILE ...\n"
 		   "MANIFEST '-' means: the veil.json entry of the initdata.\n");
-}
-
-static bool lsm_active(void)
-{
-	_cleanup_free_ char *l = NULL;
-	size_t n;
-
-	if (fd_read_file("/sys/kernel/security/lsm", 4096, &l, &n) < 0)
-		return false;
-	return strstr(l, "bpf") != NULL;
 }
 
 /* The manifest: a file, or the veil.json entry of initdata (whose digest is bound first). */
@@ -267,6 +260,51 @@ fail:
 	return r;
 }
 
+/* A prepared container's cgroup joins the LSM policy before it starts; refused if it cannot. */
+static void lsm_register_unit(struct launcher_lsm *l, struct launcher_unit *u)
+{
+	int r;
+
+	if (!l || u->state != UNIT_WAITING)
+		return;
+	r = launcher_lsm_add(l, u->mc->name, u->cgroup, launcher_lsm_flags(u->mc), NULL);
+	if (r < 0) {
+		log_err("container '%s' refused: Failed to register it with the LSM: %s", u->mc->name,
+			strerror(-r));
+		u->state = UNIT_REFUSED;
+	}
+}
+
+/*
+ * The isolation policy event, after the containers' and before the first
+ * start (and before attestation, which sends the log). Fails closed.
+ */
+static void record_isolation(struct launcher_lsm *l, struct launcher_pod *pod,
+			     struct launcher_recorder *rec)
+{
+	const struct manifest *m = pod->m;
+	char hex[MANIFEST_CONTAINERS_MAX][65];
+	const char *sc[MANIFEST_CONTAINERS_MAX] = { 0 };
+	_cleanup_free_ char *ev = NULL;
+
+	for (size_t i = 0; i < pod->n_units && i < MANIFEST_CONTAINERS_MAX; i++) {
+		struct launcher_unit *u = &pod->units[i];
+
+		if (u->state != UNIT_WAITING)
+			continue;
+		if (launcher_lsm_seccomp_digest(u->cfg, hex[i]) < 0) {
+			log_err("container '%s' refused: Failed to digest its seccomp filter", u->mc->name);
+			u->state = UNIT_REFUSED;
+			continue;
+		}
+		sc[i] = hex[i];
+	}
+	ev = launcher_lsm_event_json(l != NULL, m, sc);
+	if (!ev || launcher_record_event(rec, LSM_EVENT_OP, ev) < 0)
+		launcher_emergency(opts.sandbox, "Failed to record the isolation policy");
+	log_info("recorded the isolation policy: %s", ev);
+}
+
 static void free_units(struct launcher_pod *pod)
 {
 	for (size_t i = 0; i < pod->n_units; i++) {
@@ -290,13 +328,20 @@ static int run_pod(void)
 	char cgname[64];
 	int r, status;
 
+	/* Policy first: loaded and held by PID 1 before any container is measured or started. */
+	struct launcher_lsm *lsm_pol = NULL;
+
+	r = launcher_lsm_load(&lsm_pol);
+	if (r < 0)
+		launcher_emergency(opts.sandbox, "BPF LSM is active but its policy failed to load: %s",
+				   strerror(-r));
 	r = launcher_record_open(&rec, opts.eventlog ? opts.eventlog : DEFAULT_EVENTLOG, opts.tpm);
 	if (r < 0)
 		launcher_emergency(opts.sandbox, "Failed to open the measurement log or register");
 	log_info("measurements go to %s", launcher_record_target_name(&rec));
 	m = load_manifest(&rec);
 	/* Policy: the BPF LSM must be active unless the manifest allows a measured degraded mode. */
-	bool lsm = lsm_active();
+	bool lsm = lsm_pol != NULL;
 	if (!lsm && !m->lsm_degraded_allowed)
 		launcher_emergency(opts.sandbox, "BPF LSM is not active and the manifest requires it");
 	if (!lsm)
@@ -326,7 +371,9 @@ static int run_pod(void)
 	for (size_t i = 0; i < m->n_containers; i++) {
 		pod.units[i].mc = &m->containers[i];
 		prepare_unit(&pod.units[i], &rec, &cg, m);
+		lsm_register_unit(lsm_pol, &pod.units[i]);
 	}
+	record_isolation(lsm_pol, &pod, &rec);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_info("measured %zu container(s) in %.3fs", m->n_containers,
 		 (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
@@ -338,6 +385,19 @@ static int run_pod(void)
 		launcher_cgroup_done(&cg);
 		launcher_emergency(opts.sandbox, "Attestation failed: no container starts");
 	}
+	if (lsm_pol) {
+		r = launcher_lsm_grant_pod(lsm_pol, kr, &pod);
+		if (r >= 0)
+			r = launcher_lsm_watch(lsm_pol, &pod);
+		if (r < 0) {
+			if (kr)
+				keyring_revoke_all(kr);
+			free_units(&pod);
+			launcher_cgroup_done(&cg);
+			launcher_emergency(opts.sandbox, "Failed to apply the LSM key grants: %s",
+					   strerror(-r));
+		}
+	}
 	/* The decryption service holds the FHE key: up before the containers, or none starts. */
 	if (m->decryptd && launcher_decryptd_start(&pod, kr, &cg, &dd) < 0) {
 		if (kr)
@@ -347,7 +407,23 @@ static int run_pod(void)
 		launcher_cgroup_done(&cg);
 		launcher_emergency(opts.sandbox, "veil-decryptd did not start: no container starts");
 	}
+	/* Asked for, it is part of the pod's contract: no re-attestation, no containers. */
+	struct launcher_reattest *ra = NULL;
+	if (kr && m->kbs_reattest_s && m->n_resources) {
+		struct launcher_attest_opts rao = { .tpm_tcti = opts.tpm, .initdata = initdata_text };
+
+		r = launcher_reattest_new(&pod, kr, &rao, opts.eventlog ? opts.eventlog : DEFAULT_EVENTLOG,
+					  &ra);
+		if (r < 0) {
+			keyring_revoke_all(kr);
+			free_units(&pod);
+			launcher_cgroup_done(&cg);
+			launcher_emergency(opts.sandbox, "Failed to set up re-attestation: %s", strerror(-r));
+		}
+		log_info("re-attesting every %u s", m->kbs_reattest_s);
+	}
 	status = launcher_supervise(&pod);
+	ra = launcher_reattest_free(ra);
 	launcher_decryptd_stop(dd);
 	/* Whatever ended the pod, the keys it was given end with it. */
 	if (kr) {
@@ -360,6 +436,8 @@ static int run_pod(void)
 	}
 	if (status < 0)
 		launcher_emergency(opts.sandbox, "The event loop could not start");
+	(void)launcher_lsm_drain(lsm_pol);
+	lsm_pol = launcher_lsm_free(lsm_pol);
 	free_units(&pod);
 	launcher_cgroup_done(&cg);
 	launcher_manifest_free(m);
@@ -393,6 +471,10 @@ static int pid1_main(char **argv)
 		if (fd_read_file("/proc/cmdline", BOOT_CMDLINE_MAX, &cmdline, &n) >= 0 &&
 		    launcher_boot_parse_cmdline(cmdline, &opts) < 0)
 			log_warn("Failed to parse the kernel command line");
+		/* The initrd's modules (virtio-net ...) and veil.net: the KBS must be reachable. */
+		r = launcher_netup_modules(NETUP_MODULES_FILE);
+		if (r < 0 || launcher_netup_interfaces(opts.net) < 0)
+			launcher_emergency(false, "Failed to bring up the modules and network");
 		if (!opts.manifest && !opts.initdata) {
 			if (access(DEFAULT_INITDATA, R_OK) == 0)
 				opts.initdata = strdup(DEFAULT_INITDATA);

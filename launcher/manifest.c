@@ -64,7 +64,8 @@ static int parse_container(json_t *o, size_t idx, struct manifest_container *c,
 			   struct vjson_err *e)
 {
 	static const char *const keys[] = { "name", "bundle", "digest", "restart", "restart_max",
-					    "backoff_ms", "backoff_max_ms", "order", "keys", NULL };
+					    "backoff_ms", "backoff_max_ms", "order", "keys",
+					    "raw_sockets", NULL };
 	char where[64];
 	const char *s, *restart = "never", *digest = NULL;
 	int64_t v;
@@ -138,6 +139,10 @@ static int parse_container(json_t *o, size_t idx, struct manifest_container *c,
 	if (r < 0)
 		return r;
 	c->order = (int)v;
+	/* The BPF LSM's one grant beyond the default: raw and packet sockets. */
+	r = vjson_get_bool_opt(o, where, "raw_sockets", &c->raw_sockets, e);
+	if (r < 0)
+		return r;
 	arr = NULL;
 	r = vjson_get_array_opt(o, where, "keys", MANIFEST_KEYS_MAX, &arr, e);
 	if (r < 0)
@@ -164,7 +169,8 @@ static int parse_container(json_t *o, size_t idx, struct manifest_container *c,
 
 static int parse_kbs(json_t *o, struct manifest *m, struct vjson_err *e)
 {
-	static const char *const keys[] = { "url", "ca", "tee", "resources", "deadline_ms", NULL };
+	static const char *const keys[] = { "url", "ca", "tee", "resources", "deadline_ms",
+					    "reattest_s", NULL };
 	static const char *const tees[] = { "tpm", "snp", "tdx", "az-snp-vtpm", "az-tdx-vtpm",
 					    "sample", NULL };
 	static const char *const rkeys[] = { "name", "uri", NULL };
@@ -205,13 +211,22 @@ static int parse_kbs(json_t *o, struct manifest *m, struct vjson_err *e)
 		if (r < 0)
 			return r;
 		m->kbs_deadline_ms = (unsigned int)v;
+		v = 0;
+		r = vjson_get_int_opt(o, "kbs", "reattest_s", 0, MANIFEST_KBS_REATTEST_MAX_S, &v, e);
+		if (r < 0)
+			return r;
+		m->kbs_reattest_s = (unsigned int)v;
 	}
 	arr = NULL;
 	r = vjson_get_array_opt(o, "kbs", "resources", MANIFEST_RESOURCES_MAX, &arr, e);
 	if (r < 0)
 		return r;
-	if (!arr || !json_array_size(arr))
+	if (!arr || !json_array_size(arr)) {
+		if (m->kbs_reattest_s)
+			return err_at(e, -EINVAL, "'kbs.reattest_s': there is nothing to re-attest for "
+				      "without kbs.resources");
 		return 0;
+	}
 	m->resources = calloc(json_array_size(arr), sizeof(*m->resources));
 	if (!m->resources)
 		return -ENOMEM;

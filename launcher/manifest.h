@@ -23,6 +23,7 @@
 #define MANIFEST_BACKOFF_MAX_MS 600000
 #define MANIFEST_KBS_DEADLINE_DEFAULT_MS 60000
 #define MANIFEST_KBS_DEADLINE_MAX_MS 600000
+#define MANIFEST_KBS_REATTEST_MAX_S 86400
 #define MANIFEST_DECRYPTD_MODELS_MAX 16u
 #define MANIFEST_DECRYPTD_NAME "veil-decryptd"	/* reserved: its cgroup leaf and keyring */
 
@@ -41,6 +42,7 @@ struct manifest_container {
 	int order;
 	char **keys;			/* names of kbs.resources granted */
 	size_t n_keys;
+	bool raw_sockets;		/* BPF LSM grant: raw and packet sockets */
 };
 
 struct manifest_resource {
@@ -73,6 +75,7 @@ struct manifest {
 	bool has_kbs;
 	char *kbs_url, *kbs_ca, *kbs_tee;
 	unsigned int kbs_deadline_ms;	/* attestation, retries included */
+	unsigned int kbs_reattest_s;	/* re-attestation period; 0: never */
 	struct manifest_resource *resources;
 	size_t n_resources;
 	bool lsm_degraded_allowed;

@@ -60,6 +60,13 @@ static void arm_timer(struct loop *l)
 	}
 	if (l->stopping && !l->killed && (!next || l->kill_at_ms < next))
 		next = l->kill_at_ms;
+	for (size_t i = 0; i < l->pod->n_units; i++) {
+		struct launcher_unit *u = &l->pod->units[i];
+
+		if (u->state == UNIT_RUNNING && u->stop_requested && u->kill_at_ms &&
+		    (!next || u->kill_at_ms < next))
+			next = u->kill_at_ms;
+	}
 	if (next) {
 		uint64_t now = now_ms(), d = next > now ? next - now : 1;
 
@@ -138,7 +145,7 @@ static void after_exit(struct loop *l, struct launcher_unit *u)
 	const struct manifest_container *mc = u->mc;
 	bool again;
 
-	if (l->stopping) {
+	if (l->stopping || u->stop_requested) {
 		u->state = UNIT_DONE;
 		return;
 	}
@@ -249,6 +256,17 @@ static void on_timer(struct loop *l)
 	(void)!read(l->tfd, &exp, sizeof(exp));
 	if (l->stopping && !l->killed && now >= l->kill_at_ms)
 		kill_all(l);
+	for (size_t i = 0; i < l->pod->n_units; i++) {
+		struct launcher_unit *u = &l->pod->units[i];
+
+		if (u->state != UNIT_RUNNING || !u->stop_requested || !u->kill_at_ms ||
+		    now < u->kill_at_ms)
+			continue;
+		log_warn("container '%s' did not stop in time: SIGKILL", u->mc->name);
+		u->kill_at_ms = 0;
+		if (pidfd_signal(u->pidfd, SIGKILL) < 0 && errno != ESRCH)
+			log_warn("container '%s': Failed to send SIGKILL: %m", u->mc->name);
+	}
 	for (size_t i = 0; i < l->pod->n_units && !l->stopping; i++) {
 		struct launcher_unit *u = &l->pod->units[i];
 
@@ -312,6 +330,41 @@ int launcher_pod_watch(struct launcher_pod *pod, int fd, const char *what,
 	return 0;
 }
 
+int launcher_pod_stop_unit(struct launcher_pod *pod, size_t idx, const char *why)
+{
+	struct launcher_unit *u;
+
+	if (idx >= pod->n_units)
+		return -EINVAL;
+	u = &pod->units[idx];
+	if (u->stop_requested)
+		return 0;
+	u->stop_requested = true;
+	switch (u->state) {
+	case UNIT_WAITING:
+	case UNIT_BACKOFF:
+		log_warn("container '%s' will not start again: %s", u->mc->name, why);
+		u->state = UNIT_DONE;
+		(void)launcher_cgroup_remove(u->cgroup);
+		return 0;
+	case UNIT_RUNNING:
+		log_warn("stopping container '%s' (TERM, KILL after %u ms): %s", u->mc->name,
+			 pod->m->grace_ms, why);
+		u->kill_at_ms = now_ms() + pod->m->grace_ms;
+		if (!u->kill_at_ms)
+			u->kill_at_ms = 1;
+		if (pidfd_signal(u->pidfd, SIGTERM) < 0 && errno != ESRCH) {
+			int r = -errno;
+
+			log_warn("container '%s': Failed to send SIGTERM: %m", u->mc->name);
+			return r;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 int launcher_pod_reaper(struct launcher_pod *pod,
 			bool (*exited)(struct launcher_pod *pod, const siginfo_t *si, void *arg),
 			void *arg)
@@ -320,6 +373,22 @@ int launcher_pod_reaper(struct launcher_pod *pod,
 		return -ENOSPC;
 	pod->reapers[pod->n_reapers++] = (struct launcher_reaper){ .exited = exited, .arg = arg };
 	return 0;
+}
+
+int launcher_pod_on_revoke(struct launcher_pod *pod,
+			   void (*revoked)(struct launcher_pod *pod, const char *why, void *arg),
+			   void *arg)
+{
+	if (pod->n_revoked >= LAUNCHER_REAPER_MAX)
+		return -ENOSPC;
+	pod->revoked[pod->n_revoked++] = (struct launcher_revoke_hook){ .revoked = revoked, .arg = arg };
+	return 0;
+}
+
+void launcher_pod_keys_revoked(struct launcher_pod *pod, const char *why)
+{
+	for (size_t i = 0; i < pod->n_revoked; i++)
+		pod->revoked[i].revoked(pod, why, pod->revoked[i].arg);
 }
 
 static void on_watch(struct loop *l, size_t i)

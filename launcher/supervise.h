@@ -37,6 +37,8 @@ struct launcher_unit {
 	unsigned int restarts;
 	uint64_t restart_at_ms;
 	int status;		/* last exit: 0..255, 128+signal; -1 never ran */
+	bool stop_requested;	/* launcher_pod_stop_unit(): no restart, KILL at kill_at_ms */
+	uint64_t kill_at_ms;
 };
 
 struct launcher_pod;
@@ -67,6 +69,11 @@ struct launcher_reaper {
 
 #define LAUNCHER_REAPER_MAX 4
 
+struct launcher_revoke_hook {
+	void (*revoked)(struct launcher_pod *pod, const char *why, void *arg);
+	void *arg;
+};
+
 struct launcher_pod {
 	const struct manifest *m;
 	struct launcher_unit *units;
@@ -77,16 +84,36 @@ struct launcher_pod {
 	size_t n_watches;
 	struct launcher_reaper reapers[LAUNCHER_REAPER_MAX];
 	size_t n_reapers;
+	/* services holding released keys, told when the pod's keys are revoked */
+	struct launcher_revoke_hook revoked[LAUNCHER_REAPER_MAX];
+	size_t n_revoked;
 };
 
 /* Adds a watch before launcher_supervise(); -ENOSPC when full. */
 int launcher_pod_watch(struct launcher_pod *pod, int fd, const char *what,
 		       int (*ready)(struct launcher_pod *pod, void *arg), void *arg);
 
+/*
+ * Stops one container for good (re-attestation failed, its keys are gone):
+ * SIGTERM now, SIGKILL after the manifest's grace period, never restarted.
+ * The rest of the pod runs on. Callable from a watch's ready().
+ */
+int launcher_pod_stop_unit(struct launcher_pod *pod, size_t idx, const char *why);
+
 /* Adds a reaper before launcher_supervise(); -ENOSPC when full. */
 int launcher_pod_reaper(struct launcher_pod *pod,
 			bool (*exited)(struct launcher_pod *pod, const siginfo_t *si, void *arg),
 			void *arg);
+
+/*
+ * A service that holds a released key in its own memory (veil-decryptd) asks
+ * to be told when re-attestation revokes the pod's keys: revoked() must stop
+ * it without blocking. launcher_pod_keys_revoked() tells every one.
+ */
+int launcher_pod_on_revoke(struct launcher_pod *pod,
+			   void (*revoked)(struct launcher_pod *pod, const char *why, void *arg),
+			   void *arg);
+void launcher_pod_keys_revoked(struct launcher_pod *pod, const char *why);
 
 /* Runs until shutdown; returns the pod's exit status (see docs/manifest.md). */
 int launcher_supervise(struct launcher_pod *pod);

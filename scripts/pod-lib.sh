@@ -13,7 +13,8 @@ kbs() {	# sets kbs_url and conn; puts the FHE key when $work/fhe.sk exists
 		-keyout "$d/ca.key" -out "$d/ca.pem" -subj /CN=veil-demo-ca >/dev/null 2>&1 || return 1
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/tls.key" \
 		-out "$d/tls.csr" -subj /CN=127.0.0.1 >/dev/null 2>&1 || return 1
-	printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$d/ext.cnf"
+	# 10.0.2.100: the KBS as the pod VM reaches it through QEMU's guestfwd (scripts/pod-vm.sh).
+	printf 'subjectAltName=IP:127.0.0.1,IP:10.0.2.100\nbasicConstraints=CA:FALSE\n' >"$d/ext.cnf"
 	openssl x509 -req -in "$d/tls.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
 		-days 1 -extfile "$d/ext.cnf" -out "$d/tls.pem" >/dev/null 2>&1 || return 1
 	"$VEIL" kbs-admin keygen --private "$d/admin.key" --public "$d/admin.pub" >/dev/null || return 1

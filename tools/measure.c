@@ -5,7 +5,10 @@
  *
  * --pcr replays the events veil-init records, in its order: the policy, the
  * degraded-mode event when --degraded says the LSM will be inactive, then
- * one event per container in start order.
+ * one event per container in start order, then the isolation policy
+ * (launcher/lsm.h). --events also prints each event before the value.
+ * --root DIR reads each bundle under DIR, as a pod image staged on this host
+ * holds it (scripts/pod-initrd).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,13 +20,51 @@
 
 #include "attest/eventlog.h"
 #include "launcher/image.h"
+#include "launcher/lsm.h"
 #include "launcher/manifest.h"
 #include "launcher/measure.h"
+#include "launcher/oci.h"
 #include "launcher/record.h"
 #include "lib/cleanup.h"
 #include "lib/fd.h"
 #include "lib/log.h"
 #include "tools/veil.h"
+
+static bool print_events;
+
+/* The seccomp digest veil-init records for a bundle (its filter, or veil's default). */
+static int bundle_seccomp(const struct manifest *m, const struct manifest_container *c,
+			  const char *bundle, char hex[65])
+{
+	_cleanup_free_ char *cfg = NULL, *rootfs = NULL;
+	char err[MEASURE_ERR_MAX];
+	struct oci_config *oc = NULL;
+	struct vjson_err e;
+	size_t len;
+	int r;
+
+	r = launcher_bundle_read(bundle, &cfg, &len, &rootfs, err);
+	if (r < 0) {
+		log_err("container '%s': %s", c->name, err);
+		return r;
+	}
+	r = launcher_oci_parse(cfg, len, bundle, &oc, &e);
+	if (r < 0) {
+		log_err("container '%s': config.json: %s", c->name, e.msg);
+		return r;
+	}
+	if (m->seccomp_required && !oc->seccomp) {
+		log_err("container '%s': the manifest requires linux.seccomp; veil-init would refuse it",
+			c->name);
+		r = -EINVAL;
+	} else {
+		r = launcher_lsm_seccomp_digest(oc, hex);
+		if (r < 0)
+			log_err("container '%s': Failed to digest its seccomp filter", c->name);
+	}
+	launcher_oci_free(oc);
+	return r;
+}
 
 static int append(uint8_t **log, size_t *len, const char *op, const char *content)
 {
@@ -31,6 +72,8 @@ static int append(uint8_t **log, size_t *len, const char *op, const char *conten
 	size_t rl;
 	int r;
 
+	if (print_events)
+		printf("%s %s\n", op, content);
 	r = eventlog_aael_encode(RECORD_PCR, EVENTLOG_ALG_SHA256, RECORD_DOMAIN, op, content, &rec, &rl);
 	if (r < 0)
 		return r;
@@ -46,9 +89,11 @@ static int append(uint8_t **log, size_t *len, const char *op, const char *conten
 	return 0;
 }
 
-static int pcr(const char *path, bool degraded)
+static int pcr(const char *path, bool degraded, const char *root)
 {
-	_cleanup_free_ char *buf = NULL, *pol = NULL;
+	_cleanup_free_ char *buf = NULL, *pol = NULL, *iso = NULL;
+	char sc_hex[MANIFEST_CONTAINERS_MAX][65];
+	const char *sc[MANIFEST_CONTAINERS_MAX] = { 0 };
 	_cleanup_free_ uint8_t *log = NULL;
 	struct vjson_err e;
 	struct manifest *m;
@@ -80,9 +125,14 @@ static int pcr(const char *path, bool degraded)
 		const struct manifest_container *c = &m->containers[i];
 		char err[MEASURE_ERR_MAX], hex[7 + 65];
 		uint8_t d[32];
-		char *content;
+		char *content, at[4096];
 
-		r = launcher_measure_bundle(c->bundle, 0, d, NULL, err);
+		if (root && (size_t)snprintf(at, sizeof(at), "%s%s", root, c->bundle) >= sizeof(at)) {
+			log_err("container '%s': '%s%s' is too long", c->name, root, c->bundle);
+			r = -ENAMETOOLONG;
+			break;
+		}
+		r = launcher_measure_bundle(root ? at : c->bundle, 0, d, NULL, err);
 		if (r < 0) {
 			log_err("container '%s': %s", c->name, err);
 			break;
@@ -97,6 +147,14 @@ static int pcr(const char *path, bool degraded)
 		content = launcher_record_container_json(c->name, d);
 		r = content ? append(&log, &loglen, "container", content) : -ENOMEM;
 		free(content);
+		if (r >= 0 && i < MANIFEST_CONTAINERS_MAX) {
+			r = bundle_seccomp(m, c, root ? at : c->bundle, sc_hex[i]);
+			sc[i] = sc_hex[i];
+		}
+	}
+	if (r >= 0) {
+		iso = launcher_lsm_event_json(!degraded, m, sc);
+		r = iso ? append(&log, &loglen, LSM_EVENT_OP, iso) : -ENOMEM;
 	}
 	launcher_manifest_free(m);
 	if (r < 0)
@@ -152,9 +210,11 @@ int tool_measure(int argc, char **argv)
 		{ "pcr", no_argument, NULL, 'p' },	 { "degraded", no_argument, NULL, 'd' },
 		{ "threads", required_argument, NULL, 'j' }, { "stats", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },	 { "ref", required_argument, NULL, 'r' },
+		{ "root", required_argument, NULL, 'R' },
+		{ "events", no_argument, NULL, 'E' },
 		{}
 	};
-	const char *ref = NULL;
+	const char *ref = NULL, *root = NULL;
 	bool want_pcr = false, degraded = false, stats = false;
 	unsigned int threads = 0;
 	int c;
@@ -176,10 +236,16 @@ int tool_measure(int argc, char **argv)
 		case 'r':
 			ref = optarg;
 			break;
+		case 'R':
+			root = optarg;
+			break;
+		case 'E':
+			print_events = true;
+			break;
 		case 'h':
 			printf("usage: veil measure [--threads N] [--stats] BUNDLE\n"
 			       "       veil measure [--ref REF] IMAGE-LAYOUT\n"
-			       "       veil measure --pcr [--degraded] MANIFEST\n");
+			       "       veil measure --pcr [--degraded] [--events] [--root DIR] MANIFEST\n");
 			return 0;
 		default:
 			return 2;
@@ -190,7 +256,7 @@ int tool_measure(int argc, char **argv)
 		return 2;
 	}
 	if (want_pcr)
-		return pcr(argv[optind], degraded);
+		return pcr(argv[optind], degraded, root);
 	if (is_image_layout(argv[optind]))
 		return measure_image(argv[optind], ref);
 

@@ -386,24 +386,24 @@ TEST_F(kbs, slower_than_the_deadline_fails)
 
 TEST_F(kbs, garbage_challenge_fails_closed)
 {
-	FETCH_EXPECT(F_AUTH_GARBAGE, 2000, -EBADMSG, "/auth: malformed challenge");
+	FETCH_EXPECT(F_AUTH_GARBAGE, 5000, -EBADMSG, "/auth: malformed challenge");
 }
 
 TEST_F(kbs, version_mismatch_reports_the_kbs_detail_verbatim)
 {
-	FETCH_EXPECT(F_AUTH_VERSION, 2000, -EACCES,
+	FETCH_EXPECT(F_AUTH_VERSION, 5000, -EACCES,
 		     "AttestationError: Attestation error: RCAR handshake Auth failed: KBS Client Protocol Version Mismatch");
 }
 
 TEST_F(kbs, not_found_stops_without_retry)
 {
-	FETCH_EXPECT(F_RESOURCE_404, 2000, -ENOENT, "PluginNotFound");
+	FETCH_EXPECT(F_RESOURCE_404, 5000, -ENOENT, "PluginNotFound");
 	EXPECT_EQ(1, kbs.resource_calls);
 }
 
 TEST_F(kbs, expired_token_reattests_once_then_fails)
 {
-	FETCH_EXPECT(F_RESOURCE_401_ALWAYS, 2000, -EACCES, "TokenVerifierError");
+	FETCH_EXPECT(F_RESOURCE_401_ALWAYS, 5000, -EACCES, "TokenVerifierError");
 	EXPECT_EQ(2, kbs.attest_calls);
 	EXPECT_EQ(2, kbs.resource_calls);
 }
@@ -424,17 +424,17 @@ TEST_F(kbs, expired_token_reattests_once_and_succeeds)
 
 TEST_F(kbs, truncated_jwe_is_rejected)
 {
-	FETCH_EXPECT(F_JWE_TRUNCATED, 2000, -EBADMSG, "JWE rejected");
+	FETCH_EXPECT(F_JWE_TRUNCATED, 5000, -EBADMSG, "JWE rejected");
 }
 
 TEST_F(kbs, bit_flipped_jwe_is_rejected)
 {
-	FETCH_EXPECT(F_JWE_BITFLIP, 2000, -EKEYREJECTED, "JWE rejected");
+	FETCH_EXPECT(F_JWE_BITFLIP, 5000, -EKEYREJECTED, "JWE rejected");
 }
 
 TEST_F(kbs, jwe_to_another_curve_is_rejected)
 {
-	FETCH_EXPECT(F_JWE_WRONG_CURVE, 2000, -EKEYREJECTED, "JWE rejected");
+	FETCH_EXPECT(F_JWE_WRONG_CURVE, 5000, -EKEYREJECTED, "JWE rejected");
 }
 
 TEST(invalid_resource_paths_are_refused_before_any_request)

@@ -8,7 +8,11 @@
  */
 #include "tests/harness.h"
 
+#include <poll.h>
+#include <signal.h>
 #include <sys/random.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attest/evidence.h"
@@ -117,6 +121,8 @@ FIXTURE_SETUP(pod)
 FIXTURE_TEARDOWN(pod)
 {
 	kbs_proc_stop(&self->kbs);
+	if (self->sw.pid > 0)
+		kill(self->sw.pid, SIGCONT);	/* a test may have stopped it */
 	test_swtpm_stop(&self->sw);
 	if (self->dir[0])
 		lt_rm_rf(self->dir);
@@ -264,4 +270,193 @@ TEST_F_TIMEOUT(pod, no_key_byte_is_left_in_any_file_after_a_run, 240)
 	ASSERT_NONNULL(out);
 	EXPECT_STREQ("", out);
 	free(out);
+}
+
+/* ---- periodic re-attestation (kbs.reattest_s) ------------------------------------ */
+
+/*
+ * granted: reads its key once, then idles; on SIGTERM it tries the key again
+ * and says whether it could. other: no grant, ticks until SIGTERM.
+ */
+static const char granted_loop[] =
+	"{\"process\":{\"args\":[\"/bin/sh\",\"-c\","
+	"\"PATH=/usr/bin:/bin; k=$(keyctl search @s user veil:veil/keys/model 2>/dev/null) || "
+	"{ echo no-key; exit 1; }; "
+	"trap 'keyctl pipe $k >/dev/null 2>&1 && echo key-still-readable || echo key-read-refused; "
+	"exit 0' TERM; echo key-sha256=$(keyctl pipe $k | sha256sum | cut -c1-64); "
+	"while :; do sleep 0.2; done\"]}}";
+static const char other_loop[] =
+	"{\"process\":{\"args\":[\"/bin/sh\",\"-c\","
+	"\"trap 'exit 0' TERM; while :; do echo tick; sleep 0.3; done\"]}}";
+
+static void write_reattest_manifest(const char *dir, const char *url, const char *ca)
+{
+	const char *const names[] = { "granted", "other" }, *const patches[] = { granted_loop, other_loop };
+
+	/* The fixture's bundles (keyctl included), with these processes instead. */
+	for (int i = 0; i < 2; i++) {
+		char path[160], *cfg = lt_config(patches[i]);
+
+		ASSERT_NONNULL(cfg);
+		snprintf(path, sizeof(path), "%s/%s/config.json", dir, names[i]);
+		ASSERT_EQ(0, lt_write(path, cfg));
+		free(cfg);
+	}
+	ASSERT_EQ(0, lt_manifest(dir,
+		"{\"version\":1,\"containers\":["
+		"{\"name\":\"granted\",\"bundle\":\"%s/granted\",\"keys\":[\"model\"],\"order\":1},"
+		"{\"name\":\"other\",\"bundle\":\"%s/other\",\"order\":2}],"
+		"\"kbs\":{\"url\":\"%s\",\"ca\":\"%s\",\"tee\":\"tpm\",\"deadline_ms\":3000,"
+		"\"reattest_s\":1,"
+		"\"resources\":[{\"name\":\"model\",\"uri\":\"kbs:///veil/keys/model\"}]},"
+		"\"policy\":{\"lsm\":\"degraded-allowed\"},\"shutdown\":\"last-exit\",\"grace_ms\":2000}",
+		dir, dir, url, ca));
+}
+
+static const char *const *pod_args(struct _fixture_pod *self)
+{
+	static char man[128];
+	static const char *args[6];
+
+	snprintf(man, sizeof(man), "%s/manifest.json", self->dir);
+	args[0] = lt_prog("veil-init");
+	args[1] = "--sandbox";
+	args[2] = "--tpm";
+	args[3] = self->sw.tcti;
+	args[4] = man;
+	args[5] = NULL;
+	return args;
+}
+
+/* SIGTERM to the pod, the rest of its output appended to t. */
+static void stop_pod(struct lt_run *r, struct lt_tail *t)
+{
+	kill(r->pid, SIGTERM);
+	ASSERT_EQ(0, lt_wait(r, 60));
+	TH_LOG("veil-init said:\n%s%s", t->buf ? t->buf : "", r->out);
+}
+
+TEST_F_TIMEOUT(pod, policy_change_denies_reattestation_revokes_the_key_and_stops_only_the_granted_container, 180)
+{
+	char want[100], policy[512], path[160];
+	struct lt_tail t = { 0 };
+	const char *fail_at;
+	struct lt_run r;
+	size_t off;
+
+	write_reattest_manifest(self->dir, self->kbs.base, self->kbs.cacert);
+	pin_pcr23(&self->kbs, self->dir);
+	ASSERT_EQ(0, lt_start(&r, pod_args(self)));
+	snprintf(want, sizeof(want), "granted: key-sha256=%s", self->sha);
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, want, 90));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "re-attestation 1 succeeded", 30));
+	/* The owner changes the policy: PCR 23 must now be something this pod is not. */
+	snprintf(policy, sizeof(policy),
+		 "{\"version\":1,\"rules\":[{\"name\":\"another pod\",\"resources\":[\"veil/keys/*\"],"
+		 "\"tee\":[\"tpm\"],\"claims\":{\"tpm.pcr23\":\"%064d\"}}]}", 0);
+	snprintf(path, sizeof(path), "%s/deny.json", self->dir);
+	ASSERT_EQ(0, lt_write(path, policy));
+	ASSERT_EQ(0, kbs_proc_admin(&self->kbs, "set-policy %s", path));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "re-attestation failed: revoked 1 key(s)", 30));
+	/* The granted container's last read, after the revocation, is refused... */
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "granted: key-read-refused", 15));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "container 'granted' (pid", 15));
+	/* ...while the other goes on ticking after it is gone. */
+	off = t.len;
+	EXPECT_TRUE(lt_wait_for(&r, &t, off, "other: tick", 10));
+	stop_pod(&r, &t);
+	ASSERT_NONNULL(t.buf);
+	fail_at = strstr(t.buf, "re-attestation failed: revoked");
+	ASSERT_NONNULL(fail_at);
+	EXPECT_NONNULL(strstr(t.buf, "PolicyDeny"));
+	EXPECT_NULL(strstr(t.buf, "key-still-readable"));
+	/* granted is stopped for good, other only by the final SIGTERM. */
+	EXPECT_NULL(strstr(t.buf, "restart 1/"));
+	EXPECT_NULL(strstr(t.buf, "container 'other' (pid"));
+	EXPECT_NONNULL(strstr(r.out, "container 'other' (pid"));
+	EXPECT_NONNULL(strstr(r.out, "shutting down"));
+	EXPECT_NE(-1, r.status);
+	EXPECT_NULL(strstr(t.buf, model_key));
+	free(t.buf);
+	lt_run_done(&r);
+}
+
+TEST_F_TIMEOUT(pod, a_healthy_kbs_keeps_the_pod_running_across_reattestations, 180)
+{
+	char want[100];
+	struct lt_tail t = { 0 };
+	struct lt_run r;
+
+	write_reattest_manifest(self->dir, self->kbs.base, self->kbs.cacert);
+	pin_pcr23(&self->kbs, self->dir);
+	ASSERT_EQ(0, lt_start(&r, pod_args(self)));
+	snprintf(want, sizeof(want), "granted: key-sha256=%s", self->sha);
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, want, 90));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "re-attestation 3 succeeded", 60));
+	stop_pod(&r, &t);
+	ASSERT_NONNULL(t.buf);
+	EXPECT_NONNULL(strstr(t.buf, "re-attestation 2 succeeded: 1 key(s) released again"));
+	EXPECT_NULL(strstr(t.buf, "re-attestation failed"));
+	EXPECT_NULL(strstr(t.buf, "container 'granted' (pid"));
+	EXPECT_NULL(strstr(t.buf, "container 'other' (pid"));
+	/* Still readable at the end: the shutdown's TERM finds the key, then revokes it. */
+	EXPECT_NONNULL(strstr(r.out, "granted: key-still-readable"));
+	EXPECT_NONNULL(strstr(r.out, "revoked 1 key(s)"));
+	free(t.buf);
+	lt_run_done(&r);
+}
+
+TEST_F_TIMEOUT(pod, a_kbs_gone_past_the_deadline_revokes_the_key_and_stops_the_granted_container, 180)
+{
+	struct lt_tail t = { 0 };
+	struct lt_run r;
+
+	write_reattest_manifest(self->dir, self->kbs.base, self->kbs.cacert);
+	pin_pcr23(&self->kbs, self->dir);
+	ASSERT_EQ(0, lt_start(&r, pod_args(self)));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "re-attestation 1 succeeded", 90));
+	/* The KBS goes away (its files stay: the CA is still pinned and readable). */
+	kill(self->kbs.pid, SIGTERM);
+	waitpid(self->kbs.pid, NULL, 0);
+	self->kbs.pid = 0;
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "re-attestation failed: revoked 1 key(s)", 30));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "granted: key-read-refused", 15));
+	stop_pod(&r, &t);
+	ASSERT_NONNULL(t.buf);
+	EXPECT_NONNULL(strstr(t.buf, "deadline of 3000 ms passed"));
+	EXPECT_NONNULL(strstr(t.buf, "Connection refused"));
+	EXPECT_NULL(strstr(t.buf, "container 'other' (pid"));
+	EXPECT_NE(-1, r.status);
+	free(t.buf);
+	lt_run_done(&r);
+}
+
+/*
+ * The TPM stops answering mid-quote: the helper hangs where no network
+ * deadline reaches. PID 1 kills it at deadline_ms + slack, fails closed and
+ * goes on supervising.
+ */
+TEST_F_TIMEOUT(pod, a_helper_that_hangs_is_killed_at_the_deadline_and_the_keys_go, 180)
+{
+	struct lt_tail t = { 0 };
+	struct lt_run r;
+	size_t off;
+
+	write_reattest_manifest(self->dir, self->kbs.base, self->kbs.cacert);
+	pin_pcr23(&self->kbs, self->dir);
+	ASSERT_EQ(0, lt_start(&r, pod_args(self)));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "re-attestation 1 succeeded", 90));
+	ASSERT_EQ(0, kill(self->sw.pid, SIGSTOP));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "re-attestation failed: revoked 1 key(s)", 30));
+	kill(self->sw.pid, SIGCONT);
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "granted: key-read-refused", 15));
+	off = t.len;
+	EXPECT_TRUE(lt_wait_for(&r, &t, off, "other: tick", 10));
+	stop_pod(&r, &t);
+	ASSERT_NONNULL(t.buf);
+	EXPECT_NONNULL(strstr(t.buf, "did not report within 5000 ms"));
+	EXPECT_NULL(strstr(t.buf, "container 'other' (pid"));
+	EXPECT_NE(-1, r.status);
+	free(t.buf);
+	lt_run_done(&r);
 }

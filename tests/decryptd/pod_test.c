@@ -149,8 +149,8 @@ FIXTURE_TEARDOWN(pod)
 		lt_rm_rf(self->dir);
 }
 
-static void write_manifest_restart(const char *dir, const struct kbs_proc *kbs, const char *sealed,
-				   const char *restart)
+static void write_manifest_full(const char *dir, const struct kbs_proc *kbs, const char *sealed,
+				const char *restart, unsigned int reattest_s)
 {
 	ASSERT_EQ(0, lt_manifest(dir,
 		"{\"version\":1,\"containers\":["
@@ -158,12 +158,19 @@ static void write_manifest_restart(const char *dir, const struct kbs_proc *kbs, 
 		"{\"name\":\"other\",\"bundle\":\"%s/other\",\"order\":2},"
 		"{\"name\":\"sneaky\",\"bundle\":\"%s/sneaky\",\"order\":3}],"
 		"\"kbs\":{\"url\":\"%s\",\"ca\":\"%s\",\"tee\":\"tpm\",\"deadline_ms\":20000,"
+		"\"reattest_s\":%u,"
 		"\"resources\":[{\"name\":\"fhe\",\"uri\":\"kbs:///veil/fhe/m\"}]},"
 		"\"decryptd\":{\"enabled\":true,\"key\":\"fhe\",\"workers\":1,\"receipts\":true,"
 		"\"restart\":\"%s\","
 		"\"models\":[{\"name\":\"m\",\"sealed\":\"%s\",\"grant\":[\"user\"]}]},"
 		"\"policy\":{\"lsm\":\"degraded-allowed\"},\"shutdown\":\"last-exit\"}",
-		dir, dir, dir, kbs->base, kbs->cacert, restart, sealed));
+		dir, dir, dir, kbs->base, kbs->cacert, reattest_s, restart, sealed));
+}
+
+static void write_manifest_restart(const char *dir, const struct kbs_proc *kbs, const char *sealed,
+				   const char *restart)
+{
+	write_manifest_full(dir, kbs, sealed, restart, 0);
 }
 
 static void write_manifest(const char *dir, const struct kbs_proc *kbs, const char *sealed)
@@ -381,5 +388,58 @@ TEST_F_TIMEOUT(pod, a_killed_service_is_restarted_and_serves_the_granted_contain
 	ASSERT_NONNULL(ctr_line(r.out, "user", line, sizeof(line)));
 	EXPECT_NONNULL(strstr(line, "/data/0.vct: class"));
 	EXPECT_NONNULL(strstr(r.out, "stopped with status 0"));
+	lt_run_done(&r);
+}
+
+static const char loop_patch[] =
+	"{\"process\":{\"args\":[\"/bin/sh\",\"-c\",\"i=0; while [ $i -lt 60 ]; do "
+	"if /usr/bin/veil decrypt --model m --socket /run/veil/decryptd.sock /data/0.vct "
+	">/dev/null 2>&1; then echo decrypt-ok; else echo decrypt-refused; fi; "
+	"i=$((i+1)); sleep 1; done\"]}}";
+
+/*
+ * The service read the FHE key into its own memory: when re-attestation
+ * fails and the pod's keys are revoked, the service goes too (killed, never
+ * restarted, although its restart policy is "always"), so the container
+ * that could decrypt a moment ago cannot any more.
+ */
+TEST_F_TIMEOUT(pod, failed_reattestation_stops_the_service_that_holds_the_key, 240)
+{
+	char sealed[128], man[160], cmd[300], policy[512], path[160];
+	const char *args[] = { lt_prog("veil-init"), "--sandbox", "--tpm", self->sw.tcti, man, NULL };
+	struct lt_tail t = { 0 };
+	struct lt_run r;
+	size_t off;
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/user", self->dir);
+	ASSERT_EQ(0, system(cmd));
+	make_bundle(self, "user", loop_patch);
+	snprintf(sealed, sizeof(sealed), "%s/m.sealed", self->dir);
+	snprintf(man, sizeof(man), "%s/manifest.json", self->dir);
+	write_manifest_full(self->dir, &self->kbs, sealed, "always", 1);
+	pin_pcr23(&self->kbs, self->dir);
+	ASSERT_EQ(0, lt_start(&r, args));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "user: decrypt-ok", 120));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "re-attestation 1 succeeded", 30));
+	/* The owner's policy now names another PCR 23: this pod no longer qualifies. */
+	snprintf(policy, sizeof(policy),
+		 "{\"version\":1,\"rules\":[{\"name\":\"another pod\",\"resources\":[\"veil/fhe/*\"],"
+		 "\"tee\":[\"tpm\"],\"claims\":{\"tpm.pcr23\":\"%064d\"}}]}", 0);
+	snprintf(path, sizeof(path), "%s/deny.json", self->dir);
+	ASSERT_EQ(0, lt_write(path, policy));
+	ASSERT_EQ(0, kbs_proc_admin(&self->kbs, "set-policy %s", path));
+	EXPECT_TRUE(lt_wait_for(&r, &t, 0, "stopping veil-decryptd (SIGKILL): re-attestation failed", 60));
+	off = t.len;
+	EXPECT_TRUE(lt_wait_for(&r, &t, off, "user: decrypt-refused", 20));
+	kill(r.pid, SIGTERM);
+	ASSERT_EQ(0, lt_wait(&r, 60));
+	TH_LOG("veil-init said:\n%s%s", t.buf ? t.buf : "", r.out);
+	ASSERT_NONNULL(t.buf);
+	EXPECT_NONNULL(strstr(t.buf, "re-attestation failed: revoked 1 key(s)"));
+	/* killed for good: its "always" restart policy does not bring the key back */
+	EXPECT_NULL(strstr(t.buf, "veil-decryptd: restart"));
+	EXPECT_NULL(strstr(r.out, "veil-decryptd: restart"));
+	EXPECT_NULL(strstr(r.out, "user: decrypt-ok"));
+	free(t.buf);
 	lt_run_done(&r);
 }

@@ -158,3 +158,17 @@ TEST_F(kr, timeout_expires_the_key)
 	/* Revoking an expired key is no failure: it is already unreadable. */
 	EXPECT_EQ(1, keyring_revoke_all(self->kr));
 }
+
+TEST_F(kr, key_at_lists_every_added_serial_in_order)
+{
+	key_serial_t a, b, got;
+
+	ASSERT_EQ(0, keyring_add(self->kr, "default/key/a", KEYRING_USER, "1", 1, 0, &a));
+	ASSERT_EQ(0, keyring_add(self->kr, "default/key/b", KEYRING_LOGON, "2", 1, 0, &b));
+	ASSERT_EQ(0, keyring_key_at(self->kr, 0, &got));
+	EXPECT_EQ(a, got);
+	ASSERT_EQ(0, keyring_key_at(self->kr, 1, &got));
+	EXPECT_EQ(b, got);
+	EXPECT_EQ(-ERANGE, keyring_key_at(self->kr, 2, &got));
+	EXPECT_EQ(-EINVAL, keyring_key_at(NULL, 0, &got));
+}

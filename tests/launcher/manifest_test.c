@@ -9,12 +9,12 @@ TEST(parses_a_full_manifest)
 {
 	static const char doc[] =
 		"{\"version\":1,\"containers\":["
-		"{\"name\":\"late\",\"bundle\":\"/b2\",\"order\":5,\"restart\":\"always\","
+		"{\"name\":\"late\",\"bundle\":\"/b2\",\"order\":5,\"restart\":\"always\",\"raw_sockets\":true,"
 		"\"restart_max\":3,\"backoff_ms\":50,\"backoff_max_ms\":400},"
 		"{\"name\":\"early\",\"bundle\":\"/b1\",\"order\":1,\"keys\":[\"fhe\"],"
 		"\"digest\":\"sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}],"
 		"\"kbs\":{\"url\":\"https://kbs:8080\",\"tee\":\"tpm\",\"ca\":\"/etc/ca.pem\","
-		"\"resources\":[{\"name\":\"fhe\",\"uri\":\"kbs:///default/key/fhe\"}]},"
+		"\"reattest_s\":30,\"resources\":[{\"name\":\"fhe\",\"uri\":\"kbs:///default/key/fhe\"}]},"
 		"\"policy\":{\"lsm\":\"degraded-allowed\",\"seccomp\":\"required\"},"
 		"\"decryptd\":{\"enabled\":true,\"key\":\"fhe\",\"workers\":2,\"receipts\":true,"
 		"\"models\":[{\"name\":\"fashion\",\"sealed\":\"/m/f.sealed\",\"grant\":[\"early\"]}]},"
@@ -30,6 +30,8 @@ TEST(parses_a_full_manifest)
 	EXPECT_EQ(LAUNCHER_RESTART_ALWAYS, m->containers[1].restart);
 	EXPECT_EQ(3, m->containers[1].restart_max);
 	EXPECT_EQ(50, m->containers[1].backoff_ms);
+	EXPECT_TRUE(m->containers[1].raw_sockets);
+	EXPECT_FALSE(m->containers[0].raw_sockets);
 	EXPECT_TRUE(m->lsm_degraded_allowed);
 	EXPECT_TRUE(m->seccomp_required);
 	EXPECT_TRUE(m->decryptd);
@@ -44,6 +46,7 @@ TEST(parses_a_full_manifest)
 	EXPECT_TRUE(m->dd.receipts);
 	EXPECT_EQ(LAUNCHER_RESTART_ON_FAILURE, m->dd.restart);
 	EXPECT_STREQ("tpm", m->kbs_tee);
+	EXPECT_EQ(30, m->kbs_reattest_s);
 	EXPECT_EQ(LAUNCHER_SHUTDOWN_NEVER, m->shutdown);
 	EXPECT_EQ(100, m->grace_ms);
 	launcher_manifest_free(m);
@@ -59,6 +62,7 @@ TEST(defaults_are_strict)
 	ASSERT_EQ(0, launcher_manifest_parse(doc, sizeof(doc) - 1, &m, &e));
 	EXPECT_FALSE(m->lsm_degraded_allowed);
 	EXPECT_EQ(LAUNCHER_RESTART_NEVER, m->containers[0].restart);
+	EXPECT_FALSE(m->containers[0].raw_sockets);
 	EXPECT_EQ(LAUNCHER_SHUTDOWN_LAST_EXIT, m->shutdown);
 	pol = launcher_manifest_policy_json(m);
 	EXPECT_STREQ("{\"lsm\":\"required\",\"seccomp\":\"bundle\"}", pol);
@@ -85,9 +89,15 @@ static const struct {
 	{ "{\"version\":1,\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\",\"digest\":\"sha256:zz\"}]}", "digest" },
 	{ "{\"version\":1,\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\"},{\"name\":\"a\",\"bundle\":\"/c\"}]}", "duplicate" },
 	{ "{\"version\":1,\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\",\"restart_max\":100000}]}", "restart_max" },
+	{ "{\"version\":1,\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\",\"raw_sockets\":\"yes\"}]}", "containers[0].raw_sockets" },
 	{ "{\"version\":1,\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\",\"keys\":[\"k\"]}]}", "kbs.resources" },
 	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"ftp://x\",\"tee\":\"tpm\"}}", "kbs.url" },
 	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"quantum\"}}", "kbs.tee" },
+	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"tpm\",\"reattest_s\":5}}", "nothing to re-attest" },
+	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"tpm\",\"reattest_s\":-1}}", "kbs.reattest_s" },
+	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"tpm\",\"reattest_s\":86401}}", "kbs.reattest_s" },
+	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"tpm\",\"reattest_s\":\"60\"}}", "kbs.reattest_s" },
+	{ "{\"version\":1," C ",\"kbs\":{\"url\":\"https://x\",\"tee\":\"tpm\",\"reattest_s\":1.5}}", "kbs.reattest_s" },
 	{ "{\"version\":1," C ",\"policy\":{\"lsm\":\"off\"}}", "policy.lsm" },
 	{ "{\"version\":1," C ",\"policy\":{\"seccomp\":true}}", "policy.seccomp" },
 	{ "{\"version\":1," C ",\"decryptd\":{}}", "decryptd.enabled" },

@@ -339,7 +339,8 @@ TEST_F(sb, restart_always_restarts_successes_too)
 static void start_and_signal(struct _fixture_sb *self, const char *patch, int grace_ms)
 {
 	const char *args[] = { lt_prog("veil-init"), "--sandbox", NULL, NULL };
-	char man[128];
+	struct lt_tail t = { 0 };
+	char man[128], *all;
 
 	ASSERT_EQ(0, lt_bundle(self->dir, "c", patch));
 	ASSERT_EQ(0, lt_manifest(self->dir,
@@ -349,9 +350,15 @@ static void start_and_signal(struct _fixture_sb *self, const char *patch, int gr
 	snprintf(man, sizeof(man), "%s/manifest.json", self->dir);
 	args[2] = man;
 	ASSERT_EQ(0, lt_start(&self->run, args));
-	usleep(700 * 1000);
+	/* signalled once the container is up (its trap set), however slow the machine */
+	EXPECT_TRUE(lt_wait_for(&self->run, &t, 0, "c: ready", 60));
 	ASSERT_EQ(0, kill(self->run.pid, SIGTERM));
 	ASSERT_EQ(0, lt_wait(&self->run, 20));
+	/* what was read before the signal comes first */
+	ASSERT_LE(0, asprintf(&all, "%s%s", t.buf ? t.buf : "", self->run.out ? self->run.out : ""));
+	free(self->run.out);
+	self->run.out = all;
+	free(t.buf);
 }
 
 TEST_F(sb, sigterm_shuts_down_gracefully)
@@ -425,8 +432,10 @@ TEST_F(sb, event_log_replays_to_what_veil_measure_predicts)
 	buf = malloc(65536);
 	n = fread(buf, 1, 65536, f);
 	fclose(f);
-	EXPECT_EQ(4, eventlog_replay((uint8_t *)buf, n, 23, EVENTLOG_ALG_SHA256, v));
+	/* policy, degraded, a, b, isolation */
+	EXPECT_EQ(5, eventlog_replay((uint8_t *)buf, n, 23, EVENTLOG_ALG_SHA256, v));
 	EXPECT_NONNULL(memmem(buf, n, "github.com/veil degraded {\"lsm\":\"inactive\"}", 43));
+	EXPECT_NONNULL(memmem(buf, n, "github.com/veil isolation {\"bpf\":\"inactive\"", 42));
 	free(buf);
 	for (int i = 0; i < 32; i++)
 		sprintf(hex + 2 * i, "%02x", v[i]);
@@ -568,7 +577,8 @@ TEST_F(sb, extends_tpm_pcr_23_and_binds_initdata_in_pcr_8)
 	buf = malloc(65536);
 	n = fread(buf, 1, 65536, f);
 	fclose(f);
-	EXPECT_EQ(3, eventlog_replay((uint8_t *)buf, n, 23, EVENTLOG_ALG_SHA256, v));
+	/* policy, degraded, c, isolation */
+	EXPECT_EQ(4, eventlog_replay((uint8_t *)buf, n, 23, EVENTLOG_ALG_SHA256, v));
 	free(buf);
 	ASSERT_EQ(0, tpm_open(tpm.tcti, &t));
 	ASSERT_EQ(0, tpm_pcr_read(t, pcrs));

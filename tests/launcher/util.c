@@ -289,3 +289,33 @@ char *lt_sh(int *status, const char *fmt, ...)
 		*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	return out;
 }
+
+bool lt_wait_for(struct lt_run *r, struct lt_tail *t, size_t from, const char *needle, int timeout_s)
+{
+	long long end = ms_now() + timeout_s * 1000LL;
+
+	for (;;) {
+		struct pollfd pfd = { r->out_fd, POLLIN, 0 };
+		long long now;
+		ssize_t n;
+
+		if (t->buf && from <= t->len && strstr(t->buf + from, needle))
+			return true;
+		now = ms_now();
+		if (now >= end || poll(&pfd, 1, (int)(end - now)) <= 0)
+			return false;
+		if (t->len + 4097 > t->cap) {
+			char *b = realloc(t->buf, t->cap ? t->cap * 2 : 8192);
+
+			if (!b)
+				return false;
+			t->buf = b;
+			t->cap = t->cap ? t->cap * 2 : 8192;
+		}
+		n = read(r->out_fd, t->buf + t->len, 4096);
+		if (n <= 0)
+			return false;
+		t->len += (size_t)n;
+		t->buf[t->len] = '\0';
+	}
+}

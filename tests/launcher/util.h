@@ -30,6 +30,13 @@ int lt_wait(struct lt_run *r, int timeout_s);
 /* lt_start + lt_wait of `veil-init --sandbox DIR/manifest.json [extra...]`. */
 int lt_sandbox(struct lt_run *r, const char *dir, int timeout_s, const char *const *extra);
 void lt_run_done(struct lt_run *r);
+/* What a running veil-init has printed so far (lt_wait_for appends to it). */
+struct lt_tail {
+	char *buf;
+	size_t len, cap;
+};
+/* Reads r's output into t until t holds needle after offset from, or timeout_s passes. */
+bool lt_wait_for(struct lt_run *r, struct lt_tail *t, size_t from, const char *needle, int timeout_s);
 bool lt_have_busybox(void);
 /* Path of a built program (veil-init, veil). */
 const char *lt_prog(const char *name);
