@@ -449,6 +449,7 @@ static int run_pod(void)
 		r = launcher_reattest_new(&pod, kr, &rao, opts.eventlog ? opts.eventlog : DEFAULT_EVENTLOG,
 					  &ra);
 		if (r < 0) {
+			launcher_decryptd_stop(dd);
 			keyring_revoke_all(kr);
 			free_units(&pod);
 			launcher_cgroup_done(&cg);

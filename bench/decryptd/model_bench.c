@@ -132,9 +132,13 @@ static void setup(const char *builddir, const char *model_path, unsigned int wor
 	snprintf(bin, sizeof(bin), "%s/veil-decryptd", builddir);
 	dd_pid = fork();
 	if (dd_pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
+		char log[128];
+		int lfd;
 
-		dup2(null, 2);
+		/* its log, shown only if it does not end cleanly */
+		snprintf(log, sizeof(log), "%s/decryptd.log", dir);
+		lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(lfd, 2);
 		execl(bin, bin, "--config", path, (char *)NULL);
 		_exit(127);
 	}
@@ -156,8 +160,17 @@ static void teardown(void)
 	char cmd[128];
 
 	if (dd_pid > 0) {
+		int st = 0;
+
 		kill(dd_pid, SIGTERM);
-		waitpid(dd_pid, NULL, 0);
+		waitpid(dd_pid, &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			fprintf(stderr, "model-bench: veil-decryptd ended with %s %d; its log:\n",
+				WIFSIGNALED(st) ? "signal" : "status",
+				WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+			snprintf(cmd, sizeof(cmd), "tail -n 60 '%s/decryptd.log' >&2", dir);
+			(void)!system(cmd);
+		}
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

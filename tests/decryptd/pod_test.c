@@ -392,7 +392,7 @@ TEST_F_TIMEOUT(pod, a_killed_service_is_restarted_and_serves_the_granted_contain
 }
 
 static const char loop_patch[] =
-	"{\"process\":{\"args\":[\"/bin/sh\",\"-c\",\"i=0; while [ $i -lt 60 ]; do "
+	"{\"process\":{" ENV "\"args\":[\"/bin/sh\",\"-c\",\"i=0; while [ $i -lt 60 ]; do "
 	"if /usr/bin/veil decrypt --model m --socket /run/veil/decryptd.sock /data/0.vct "
 	">/dev/null 2>&1; then echo decrypt-ok; else echo decrypt-refused; fi; "
 	"i=$((i+1)); sleep 1; done\"]}}";
