@@ -56,6 +56,7 @@ enum fhe_preset {
 int fhe_params_new(unsigned log_n, unsigned nprimes, const unsigned *bits,
 		   struct fhe_params **ret);
 int fhe_params_preset(enum fhe_preset preset, struct fhe_params **ret);
+/* Parameters are shared: references are counted atomically, any thread may take or drop one. */
 struct fhe_params *fhe_params_ref(struct fhe_params *p);
 void fhe_params_free(struct fhe_params *p);	/* drops a reference */
 

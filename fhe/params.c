@@ -122,7 +122,8 @@ static void params_hash(struct fhe_params *p)
 
 void fhe_params_free(struct fhe_params *p)
 {
-	if (!p || --p->refs > 0)
+	/* atomic: every object made from p holds a reference, and decryptd's workers share p */
+	if (!p || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	for (unsigned i = 0; i < p->nprimes; i++)
 		ntt_table_free(p->ntt[i]);
@@ -132,7 +133,7 @@ void fhe_params_free(struct fhe_params *p)
 struct fhe_params *fhe_params_ref(struct fhe_params *p)
 {
 	if (p)
-		p->refs++;
+		__atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
 	return p;
 }
 

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Parameter sets: primes, the security check, determinism, frozen known answers. */
 #include <math.h>
+#include <pthread.h>
 
 #include <openssl/evp.h>
 
 #include "tests/harness.h"
 
 #include "fhe/fhe.h"
+#include "fhe/internal.h"
 #include "lib/secmem.h"
 
 TEST(security_table_matches_homomorphicencryption_org)
@@ -126,4 +128,47 @@ TEST(keygen_is_deterministic_from_the_seed)
 	seed[31] ^= 1;
 	pk_digest(seed, md3, &len);
 	EXPECT_NE(0, memcmp(md1, md3, 32));
+}
+
+/*
+ * veil-decryptd's workers deserialize and free ciphertexts at once, each
+ * taking and dropping a reference to the same parameters: the count must
+ * not lose an update (a lost decrement freed the NTT tables twice, a
+ * SIGSEGV the decryptd benchmark found).
+ */
+struct ref_hammer {
+	struct fhe_params *p;
+	unsigned int n;
+};
+
+static void *hammer(void *arg)
+{
+	struct ref_hammer *h = arg;
+
+	for (unsigned int i = 0; i < h->n; i++) {
+		struct fhe_params *r = fhe_params_ref(h->p);
+
+		fhe_params_free(r);
+	}
+	return NULL;
+}
+
+TEST(references_taken_and_dropped_by_many_threads_at_once_balance)
+{
+	struct ref_hammer h = { .n = 200000 };
+	struct fhe_params *extra;
+	pthread_t t[4];
+
+	ASSERT_EQ(0, fhe_params_preset(FHE_PRESET_DENSE_8192, &h.p));
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, hammer, &h));
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	/* still exactly one reference: take a second, drop both, and the tables go once */
+	extra = fhe_params_ref(h.p);
+	EXPECT_EQ(h.p, extra);
+	EXPECT_EQ(2, __atomic_load_n(&h.p->refs, __ATOMIC_RELAXED));
+	fhe_params_free(extra);
+	EXPECT_EQ(1, __atomic_load_n(&h.p->refs, __ATOMIC_RELAXED));
+	fhe_params_free(h.p);
 }
