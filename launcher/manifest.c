@@ -83,6 +83,44 @@ static int parse_names(json_t *arr, const char *where, char ***ret, size_t *ret_
 	return 0;
 }
 
+/* An optional array of strings, NULL-terminated in *ret; "K=V" items when env. */
+static int parse_strs(const json_t *o, const char *where, const char *key, bool env, char ***ret,
+		      struct vjson_err *e)
+{
+	json_t *arr = NULL, *v;
+	size_t i;
+	int r;
+
+	r = vjson_get_array_opt(o, where, key, MANIFEST_ARGS_MAX, &arr, e);
+	if (r < 0 || !arr)
+		return r;
+	if (!env && !json_array_size(arr))
+		return err_at(e, -EINVAL, "'%s.%s': must not be empty", where, key);
+	*ret = calloc(json_array_size(arr) + 1, sizeof(char *));
+	if (!*ret)
+		return -ENOMEM;
+	json_array_foreach(arr, i, v) {
+		const char *str = json_string_value(v);
+
+		if (!json_is_string(v) || json_string_length(v) > MANIFEST_ARG_LEN_MAX ||
+		    strlen(str) != json_string_length(v))
+			return err_at(e, -EINVAL, "'%s.%s[%zu]': expected a string of at most %u bytes",
+				      where, key, i, MANIFEST_ARG_LEN_MAX);
+		if (env && (str[0] == '=' || !strchr(str, '=')))
+			return err_at(e, -EINVAL, "'%s.%s[%zu]': expected 'NAME=VALUE'", where, key, i);
+		if (dup_str(str, &(*ret)[i]) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void free_strs(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
 /* Printable ASCII without spaces: what an OCI reference or ref.name can hold. */
 static bool ref_ok(const char *s)
 {
@@ -97,7 +135,9 @@ static bool ref_ok(const char *s)
 static int parse_image(json_t *o, const char *cwhere, struct manifest_container *c,
 		       struct vjson_err *e)
 {
-	static const char *const keys[] = { "layout", "ref", "digest", "keys", NULL };
+	static const char *const keys[] = { "layout", "ref", "digest", "keys", "entrypoint", "cmd",
+					    "env", "cwd", "user", "allow_devices", "allow_setuid",
+					    NULL };
 	struct manifest_image *im;
 	const char *s, *ref = NULL, *digest = NULL;
 	uint8_t raw[32];
@@ -138,6 +178,29 @@ static int parse_image(json_t *o, const char *cwhere, struct manifest_container 
 		snprintf(im->digest, sizeof(im->digest), "%s", digest);
 		im->pinned = true;
 	}
+	if ((r = parse_strs(o, where, "entrypoint", false, &im->entrypoint, e)) < 0 ||
+	    (r = parse_strs(o, where, "cmd", false, &im->cmd, e)) < 0 ||
+	    (r = parse_strs(o, where, "env", true, &im->env, e)) < 0)
+		return r;
+	s = NULL;
+	r = vjson_get_string_opt(o, where, "cwd", MANIFEST_PATH_MAX, &s, e);
+	if (r < 0)
+		return r;
+	if (s && s[0] != '/')
+		return err_at(e, -EINVAL, "'%s.cwd': must be an absolute path", where);
+	if (s && dup_str(s, &im->cwd) < 0)
+		return -ENOMEM;
+	s = NULL;
+	r = vjson_get_string_opt(o, where, "user", 256, &s, e);
+	if (r < 0)
+		return r;
+	if (s && (!s[0] || !ref_ok(s)))
+		return err_at(e, -EINVAL, "'%s.user': expected 'uid[:gid]' or 'name[:group]'", where);
+	if (s && dup_str(s, &im->user) < 0)
+		return -ENOMEM;
+	if ((r = vjson_get_bool_opt(o, where, "allow_devices", &im->allow_devices, e)) < 0 ||
+	    (r = vjson_get_bool_opt(o, where, "allow_setuid", &im->allow_setuid, e)) < 0)
+		return r;
 	r = vjson_get_array_opt(o, where, "keys", MANIFEST_KEYS_MAX, &arr, e);
 	if (r < 0)
 		return r;
@@ -734,6 +797,11 @@ struct manifest *launcher_manifest_free(struct manifest *m)
 			for (size_t k = 0; k < c->image->n_keys; k++)
 				free(c->image->keys[k]);
 			free(c->image->keys);
+			free_strs(c->image->entrypoint);
+			free_strs(c->image->cmd);
+			free_strs(c->image->env);
+			free(c->image->cwd);
+			free(c->image->user);
 			free(c->image);
 		}
 	}

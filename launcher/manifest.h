@@ -18,6 +18,8 @@
 #define MANIFEST_PATH_MAX 1024u
 #define MANIFEST_URL_MAX 2048u
 #define MANIFEST_KEYS_MAX 32u
+#define MANIFEST_ARGS_MAX 256u		/* entrypoint, cmd, env items */
+#define MANIFEST_ARG_LEN_MAX 4096u
 #define MANIFEST_RESOURCES_MAX 64u
 #define MANIFEST_RESTART_MAX 1000
 #define MANIFEST_BACKOFF_MAX_MS 600000
@@ -39,6 +41,14 @@ struct manifest_image {
 	char digest[7 + 64 + 1];	/* "sha256:HEX" of the image manifest, when pinned */
 	char **keys;			/* names of kbs.resources holding layer-key private keys */
 	size_t n_keys;
+	/* The manifest's overrides of the image config (NULL-terminated; NULL: the image's). */
+	char **entrypoint;		/* replaces Entrypoint and drops Cmd */
+	char **cmd;			/* replaces Cmd */
+	char **env;			/* "K=V": replaces K or adds it */
+	char *cwd;			/* absolute */
+	char *user;			/* "uid[:gid]" or names from the image's /etc/passwd */
+	bool allow_devices;		/* device nodes in layers (refused by default) */
+	bool allow_setuid;		/* setuid/setgid files in layers (refused by default) */
 };
 
 struct manifest_container {

@@ -118,6 +118,48 @@ static void digest_raw(const char *d, uint8_t out[32])
 	}
 }
 
+static json_t *str_array(char **v)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && v && v[i]; i++)
+		if (json_array_append_new(a, json_string(v[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+char *launcher_pod_image_overrides_json(const struct manifest_container *c, int *ret_err)
+{
+	const struct manifest_image *im = c->image;
+	json_t *o;
+	char *s;
+
+	*ret_err = 0;
+	if (!im || (!im->entrypoint && !im->cmd && !im->env && !im->cwd && !im->user &&
+		    !im->allow_devices && !im->allow_setuid))
+		return NULL;
+	o = json_object();
+	if (!o || json_object_set_new(o, "name", json_string(c->name)) < 0 ||
+	    (im->entrypoint && json_object_set_new(o, "entrypoint", str_array(im->entrypoint)) < 0) ||
+	    (im->cmd && json_object_set_new(o, "cmd", str_array(im->cmd)) < 0) ||
+	    (im->env && json_object_set_new(o, "env", str_array(im->env)) < 0) ||
+	    (im->cwd && json_object_set_new(o, "cwd", json_string(im->cwd)) < 0) ||
+	    (im->user && json_object_set_new(o, "user", json_string(im->user)) < 0) ||
+	    json_object_set_new(o, "allow_devices", json_boolean(im->allow_devices)) < 0 ||
+	    json_object_set_new(o, "allow_setuid", json_boolean(im->allow_setuid)) < 0) {
+		json_decref(o);
+		*ret_err = -ENOMEM;
+		return NULL;
+	}
+	s = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(o);
+	if (!s)
+		*ret_err = -ENOMEM;
+	return s;
+}
+
 int launcher_pod_image_measure(struct launcher_pod_images *pi, size_t idx,
 			       struct launcher_recorder *rec)
 {
@@ -145,6 +187,16 @@ int launcher_pod_image_measure(struct launcher_pod_images *pi, size_t idx,
 		s->img = launcher_image_free(s->img);
 		return log_err("container '%s' refused: its measurement could not be recorded",
 			       s->mc->name), -EIO;
+	}
+	/* What the manifest changes of the image's config is measured with it. */
+	{
+		_cleanup_free_ char *ov = launcher_pod_image_overrides_json(s->mc, &r);
+
+		if (r < 0 || (ov && launcher_record_event(rec, POD_IMAGE_CONFIG_OP, ov) < 0)) {
+			s->img = launcher_image_free(s->img);
+			return log_err("container '%s' refused: its config overrides could not be "
+				       "recorded", s->mc->name), -EIO;
+		}
 	}
 	log_info("container '%s': image '%s' manifest %s, %zu layer(s)%s", s->mc->name, im->layout,
 		 s->img->manifest_digest, s->img->n_layers,
@@ -320,7 +372,15 @@ int launcher_pod_image_unpack(struct launcher_pod_images *pi, size_t idx, struct
 	const struct manifest_image *im = s->mc->image;
 	struct held_keys held = { .n = 0 };
 	struct ocicrypt_keys keys = { .jwe_keys = held.s };
-	struct unpack_opts uo = { .chown = -1 };
+	struct unpack_opts uo = { .chown = -1, .allow_devices = im->allow_devices,
+				  .allow_setuid = im->allow_setuid };
+	struct image_overrides ov = {
+		.entrypoint = (const char *const *)im->entrypoint,
+		.cmd = (const char *const *)im->cmd,
+		.env = (const char *const *)im->env,
+		.cwd = im->cwd,
+		.user = im->user,
+	};
 	struct unpack_stats st = { 0 };
 	struct vjson_err e = { { 0 } };
 	_cleanup_free_ char *cfg = NULL;
@@ -378,7 +438,7 @@ int launcher_pod_image_unpack(struct launcher_pod_images *pi, size_t idx, struct
 		what = "image";
 		goto fail;
 	}
-	r = launcher_image_runtime_config(s->img, rootfd, NULL, &cfg, &e);
+	r = launcher_image_runtime_config(s->img, rootfd, &ov, &cfg, &e);
 	if (r < 0) {
 		what = "image config";
 		goto fail;

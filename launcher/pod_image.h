@@ -78,4 +78,14 @@ int launcher_pod_image_forget_keys(struct launcher_pod_images *pi, struct keyrin
 int launcher_pod_image_open(const struct manifest_image *im, struct launcher_image **ret,
 			    struct vjson_err *e);
 
+/*
+ * The manifest's overrides of an image container's config (entrypoint, cmd,
+ * env, cwd, user, allow_devices, allow_setuid) as canonical JSON (sorted
+ * keys, compact, with the container's name), recorded as an "image-config"
+ * event right after the container's own event so they are measured too;
+ * NULL when the manifest overrides nothing (or on ENOMEM: *ret_err set).
+ */
+#define POD_IMAGE_CONFIG_OP "image-config"
+char *launcher_pod_image_overrides_json(const struct manifest_container *c, int *ret_err);
+
 #endif

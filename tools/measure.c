@@ -175,6 +175,13 @@ record:
 		content = launcher_record_container_json(c->name, d);
 		r = content ? append(&log, &loglen, "container", content) : -ENOMEM;
 		free(content);
+		if (r >= 0 && c->image) {
+			char *ov = launcher_pod_image_overrides_json(c, &r);
+
+			if (ov)
+				r = append(&log, &loglen, POD_IMAGE_CONFIG_OP, ov);
+			free(ov);
+		}
 		/* Image containers are not in the isolation event yet (as in veil-init). */
 		if (r >= 0 && i < MANIFEST_CONTAINERS_MAX && !c->image) {
 			r = bundle_seccomp(m, c, root ? at : c->bundle, sc_hex[i]);

@@ -134,16 +134,22 @@ static void put_key(struct _fixture_pod *self, const char *key)
 	ASSERT_EQ(0, kbs_proc_admin(&self->kbs, "put-resource veil/image/key %s", path));
 }
 
-static void write_manifest(struct _fixture_pod *self)
+/* extra: more members of the image object (the manifest's overrides), "" for none */
+static void write_manifest_with(struct _fixture_pod *self, const char *extra)
 {
 	ASSERT_EQ(0, lt_manifest(self->dir,
 		"{\"version\":1,\"containers\":["
 		"{\"name\":\"app\",\"image\":{\"layout\":\"%s/enc\",\"ref\":\"v1\","
-		"\"keys\":[\"layer-key\"]}}],"
+		"\"keys\":[\"layer-key\"]%s}}],"
 		"\"kbs\":{\"url\":\"%s\",\"ca\":\"%s\",\"tee\":\"tpm\",\"deadline_ms\":3000,"
 		"\"resources\":[{\"name\":\"layer-key\",\"uri\":\"kbs:///veil/image/key\"}]},"
 		"\"policy\":{\"lsm\":\"degraded-allowed\"},\"shutdown\":\"last-exit\"}",
-		self->dir, self->kbs.base, self->kbs.cacert));
+		self->dir, extra, self->kbs.base, self->kbs.cacert));
+}
+
+static void write_manifest(struct _fixture_pod *self)
+{
+	write_manifest_with(self, "");
 }
 
 /* The owner's policy: tpm only, PCR 23 = what `veil measure --pcr` says (or pcr if given). */
@@ -331,6 +337,33 @@ TEST_F_TIMEOUT(pod, coco_packet_image_runs_with_the_kek_its_packet_names, 180)
 	snprintf(want, sizeof(want), "app: image-says-%s", marker);
 	EXPECT_NONNULL(strstr(r.out, want));
 	EXPECT_NONNULL(strstr(r.out, "revoked 1 image key(s) after unpacking"));
+	lt_run_done(&r);
+	assert_no_plaintext_left();
+}
+
+/* The manifest's overrides replace the image's Cmd, add to its Env, set its WorkingDir and User. */
+TEST_F_TIMEOUT(pod, manifest_overrides_replace_the_image_command_env_cwd_and_user, 180)
+{
+	struct lt_run r;
+
+	put_key(self, "priv.pem");
+	write_manifest_with(self, ",\"cmd\":[\"-c\",\"echo override-$GREETING-$(pwd)-$(busybox id -u)\"],"
+				  "\"env\":[\"GREETING=hello\"],\"cwd\":\"/etc\",\"user\":\"1000:1000\"");
+	pin_pcr23(self, NULL);
+	ASSERT_EQ(0, boot(&r, self));
+	TH_LOG("veil-init said:\n%s", r.out);
+	EXPECT_EQ(0, r.status);
+	EXPECT_NONNULL(strstr(r.out, "app: override-hello-/etc-1000"));
+	EXPECT_NULL(strstr(r.out, "app: image-says-"));
+	lt_run_done(&r);
+	/* The overrides are measured: another command, the same policy, and no key. */
+	write_manifest_with(self, ",\"cmd\":[\"-c\",\"echo tampered\"],"
+				  "\"env\":[\"GREETING=hello\"],\"cwd\":\"/etc\",\"user\":\"1000:1000\"");
+	ASSERT_EQ(0, boot(&r, self));
+	TH_LOG("veil-init said:\n%s", r.out);
+	EXPECT_NE(0, r.status);
+	EXPECT_NULL(strstr(r.out, "app: tampered"));
+	EXPECT_NULL(strstr(r.out, "image unpacked into"));
 	lt_run_done(&r);
 	assert_no_plaintext_left();
 }

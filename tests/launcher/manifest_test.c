@@ -59,7 +59,9 @@ TEST(parses_an_image_container)
 		"{\"version\":1,\"containers\":["
 		"{\"name\":\"app\",\"image\":{\"layout\":\"/images/app\",\"ref\":\"app:v1\","
 		"\"digest\":\"sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\","
-		"\"keys\":[\"layer-key\"]}},"
+		"\"keys\":[\"layer-key\"],\"entrypoint\":[\"/bin/sh\",\"-c\"],\"cmd\":[\"echo hi\"],"
+		"\"env\":[\"MODE=serve\",\"EMPTY=\"],\"cwd\":\"/srv\",\"user\":\"1000:1000\","
+		"\"allow_setuid\":true}},"
 		"{\"name\":\"plain\",\"image\":{\"layout\":\"/images/p\"},\"keys\":[\"layer-key\"]}],"
 		"\"kbs\":{\"url\":\"https://kbs:8080\",\"tee\":\"tpm\","
 		"\"resources\":[{\"name\":\"layer-key\",\"uri\":\"kbs:///default/image-key/app\"}]}}";
@@ -80,8 +82,29 @@ TEST(parses_an_image_container)
 		     im->digest);
 	ASSERT_EQ(1, im->n_keys);
 	EXPECT_STREQ("layer-key", im->keys[0]);
+	ASSERT_NONNULL(im->entrypoint);
+	EXPECT_STREQ("/bin/sh", im->entrypoint[0]);
+	EXPECT_STREQ("-c", im->entrypoint[1]);
+	EXPECT_NULL(im->entrypoint[2]);
+	ASSERT_NONNULL(im->cmd);
+	EXPECT_STREQ("echo hi", im->cmd[0]);
+	EXPECT_NULL(im->cmd[1]);
+	ASSERT_NONNULL(im->env);
+	EXPECT_STREQ("MODE=serve", im->env[0]);
+	EXPECT_STREQ("EMPTY=", im->env[1]);
+	EXPECT_NULL(im->env[2]);
+	EXPECT_STREQ("/srv", im->cwd);
+	EXPECT_STREQ("1000:1000", im->user);
+	EXPECT_TRUE(im->allow_setuid);
+	EXPECT_FALSE(im->allow_devices);
 	im = m->containers[1].image;
 	ASSERT_NONNULL(im);
+	EXPECT_NULL(im->entrypoint);
+	EXPECT_NULL(im->cmd);
+	EXPECT_NULL(im->env);
+	EXPECT_NULL(im->cwd);
+	EXPECT_NULL(im->user);
+	EXPECT_FALSE(im->allow_setuid);
 	EXPECT_NULL(im->ref);
 	EXPECT_FALSE(im->pinned);
 	EXPECT_EQ(0, im->n_keys);
@@ -177,6 +200,20 @@ static const struct {
 	{ IMG("{\"layout\":\"/i\",\"keys\":[\"k\"]}"), "'containers[0].image.keys[0]': 'k' is not in kbs.resources" },
 	{ IMG("{\"layout\":\"/i\",\"keys\":[\"../k\"]}"), "containers[0].image.keys[0]" },
 	{ IMG("{\"layout\":\"/i\",\"keys\":\"k\"}"), "containers[0].image.keys" },
+	/* the manifest's overrides of the image config */
+	{ IMG("{\"layout\":\"/i\",\"entrypoint\":[]}"), "'containers[0].image.entrypoint': must not be empty" },
+	{ IMG("{\"layout\":\"/i\",\"entrypoint\":\"/bin/sh\"}"), "containers[0].image.entrypoint" },
+	{ IMG("{\"layout\":\"/i\",\"cmd\":[7]}"), "'containers[0].image.cmd[0]': expected a string" },
+	{ IMG("{\"layout\":\"/i\",\"cmd\":[\"a\\u0000b\"]}"), "is not allowed" },
+	{ IMG("{\"layout\":\"/i\",\"env\":[\"NOEQUALS\"]}"), "'containers[0].image.env[0]': expected 'NAME=VALUE'" },
+	{ IMG("{\"layout\":\"/i\",\"env\":[\"=v\"]}"), "'containers[0].image.env[0]': expected 'NAME=VALUE'" },
+	{ IMG("{\"layout\":\"/i\",\"cwd\":\"srv\"}"), "'containers[0].image.cwd': must be an absolute path" },
+	{ IMG("{\"layout\":\"/i\",\"user\":\"\"}"), "'containers[0].image.user'" },
+	{ IMG("{\"layout\":\"/i\",\"user\":\"a b\"}"), "'containers[0].image.user'" },
+	{ IMG("{\"layout\":\"/i\",\"user\":1000}"), "containers[0].image.user" },
+	{ IMG("{\"layout\":\"/i\",\"allow_devices\":\"yes\"}"), "containers[0].image.allow_devices" },
+	{ IMG("{\"layout\":\"/i\",\"allow_setuid\":1}"), "containers[0].image.allow_setuid" },
+	{ IMG("{\"layout\":\"/i\",\"workdir\":\"/x\"}"), "workdir" },
 };
 
 TEST(rejects_malformed_manifests_naming_the_field)
