@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "tests/swtpm.h"
 
+#include <jansson.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
@@ -11,6 +13,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "attest/binding.h"
+#include "attest/evidence.h"
+#include "lib/base64.h"
+#include "lib/fd.h"
 
 static int can_connect(int port)
 {
@@ -84,4 +91,28 @@ void test_swtpm_stop(struct test_swtpm *s)
 			fprintf(stderr, "could not remove %s\n", s->dir);
 		s->dir[0] = '\0';
 	}
+}
+
+int test_swtpm_trust_ak(struct test_swtpm *s, const char *trust_dir)
+{
+	uint8_t binding[ATTEST_BINDING_LEN] = { 0 }, *der = NULL;
+	struct attest_evidence_opts eo = { .tpm_tcti = s->tcti };
+	char path[300];
+	const char *ak;
+	json_t *ev = NULL;
+	size_t n;
+	int r;
+
+	r = attest_evidence_collect("tpm", binding, &eo, &ev, NULL, 0);
+	if (r < 0)
+		return r;
+	ak = json_string_value(json_object_get(ev, "ak_public"));
+	r = ak ? b64_decode(ak, strlen(ak), &der, &n) : -EBADMSG;
+	if (r == 0) {
+		snprintf(path, sizeof(path), "%s/tpm/ak/pod.der", trust_dir);
+		r = fd_write_file_atomic(path, der, n, 0644);
+	}
+	free(der);
+	json_decref(ev);
+	return r;
 }

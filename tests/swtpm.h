@@ -15,5 +15,11 @@ struct test_swtpm {
 /* 0 when running; -ENOENT when swtpm is not installed (the caller SKIPs). */
 int test_swtpm_start(struct test_swtpm *s);
 void test_swtpm_stop(struct test_swtpm *s);
+/*
+ * Trusts this TPM's attestation key for a veil-kbs: collects tpm evidence
+ * once (creating the AK) and writes its public key to TRUST/tpm/ak/pod.der.
+ * 0 or -errno.
+ */
+int test_swtpm_trust_ak(struct test_swtpm *s, const char *trust_dir);
 
 #endif

@@ -159,23 +159,7 @@ TEST_F_TIMEOUT(boot, tpm_pod_gets_its_key_only_when_pcr23_matches_the_policy, 12
 		snprintf(pcr23 + 2 * i, 3, "%02x", pcrs[23][i]);
 
 	/* The KBS trusts this AK (as an operator registers it) and pins PCR 23. */
-	{
-		uint8_t binding[ATTEST_BINDING_LEN] = { 0 }, *der;
-		struct attest_evidence_opts eo = { .tpm_tcti = self->sw.tcti };
-		const char *ak;
-		char path[160];
-		size_t n;
-		json_t *ev;
-
-		ASSERT_EQ(0, attest_evidence_collect("tpm", binding, &eo, &ev, NULL, 0));
-		ak = json_string_value(json_object_get(ev, "ak_public"));
-		ASSERT_NONNULL(ak);
-		ASSERT_EQ(0, b64_decode(ak, strlen(ak), &der, &n));
-		snprintf(path, sizeof(path), "%s/tpm/ak/pod.der", self->trust);
-		ASSERT_EQ(0, fd_write_file_atomic(path, der, n, 0644));
-		free(der);
-		json_decref(ev);
-	}
+	ASSERT_EQ(0, test_swtpm_trust_ak(&self->sw, self->trust));
 	snprintf(policy, sizeof(policy),
 		 "{\"version\":1,\"rules\":[{\"name\":\"pod\",\"resources\":[\"veil/keys/*\"],"
 		 "\"tee\":[\"tpm\"],\"claims\":{\"tpm.pcr23\":\"%s\"}}]}", pcr23);

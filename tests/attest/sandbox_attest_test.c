@@ -57,25 +57,6 @@ static void add_keyctl(const char *rootfs)
 		harness_fail(__FILE__, __LINE__, true, "command failed: %s", cmd);
 }
 
-static void trust_ak(struct test_swtpm *sw, const char *trust)
-{
-	uint8_t binding[ATTEST_BINDING_LEN] = { 0 }, *der;
-	struct attest_evidence_opts eo = { .tpm_tcti = sw->tcti };
-	char path[300];
-	const char *ak;
-	json_t *ev;
-	size_t n;
-
-	ASSERT_EQ(0, attest_evidence_collect("tpm", binding, &eo, &ev, NULL, 0));
-	ak = json_string_value(json_object_get(ev, "ak_public"));
-	ASSERT_NONNULL(ak);
-	ASSERT_EQ(0, b64_decode(ak, strlen(ak), &der, &n));
-	snprintf(path, sizeof(path), "%s/tpm/ak/pod.der", trust);
-	ASSERT_EQ(0, fd_write_file_atomic(path, der, n, 0644));
-	free(der);
-	json_decref(ev);
-}
-
 static const char reader_patch[] =
 	"{\"process\":{\"args\":[\"/bin/sh\",\"-c\","
 	"\"PATH=/usr/bin:/bin; k=$(keyctl search @s user veil:veil/keys/model 2>/dev/null) && "
@@ -96,7 +77,7 @@ FIXTURE_SETUP(pod)
 	snprintf(cmd, sizeof(cmd), "mkdir -p %s/tpm/ak", self->trust);
 	ASSERT_EQ(0, system(cmd));
 	ASSERT_EQ(0, test_swtpm_start(&self->sw));
-	trust_ak(&self->sw, self->trust);
+	ASSERT_EQ(0, test_swtpm_trust_ak(&self->sw, self->trust));
 	snprintf(extra, sizeof(extra), "\"trust_dir\":\"%s\"", self->trust);
 	ASSERT_EQ(0, kbs_proc_start(&self->kbs, extra, false));
 	snprintf(path, sizeof(path), "%s/key", self->kbs.dir);

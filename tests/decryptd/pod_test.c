@@ -46,25 +46,6 @@ static void add_prog(const char *rootfs, const char *prog)
 		harness_fail(__FILE__, __LINE__, true, "command failed: %s", cmd);
 }
 
-static void trust_ak(struct test_swtpm *sw, const char *trust)
-{
-	uint8_t binding[ATTEST_BINDING_LEN] = { 0 }, *der;
-	struct attest_evidence_opts eo = { .tpm_tcti = sw->tcti };
-	char path[300];
-	const char *ak;
-	json_t *ev;
-	size_t n;
-
-	ASSERT_EQ(0, attest_evidence_collect("tpm", binding, &eo, &ev, NULL, 0));
-	ak = json_string_value(json_object_get(ev, "ak_public"));
-	ASSERT_NONNULL(ak);
-	ASSERT_EQ(0, b64_decode(ak, strlen(ak), &der, &n));
-	snprintf(path, sizeof(path), "%s/tpm/ak/pod.der", trust);
-	ASSERT_EQ(0, fd_write_file_atomic(path, der, n, 0644));
-	free(der);
-	json_decref(ev);
-}
-
 /* The first output ciphertext as a .vct file (u32 big-endian length, bytes). */
 static void write_vct(const char *path, const struct dd_model *m)
 {
@@ -127,7 +108,7 @@ FIXTURE_SETUP(pod)
 	ASSERT_EQ(0, system(cmd));
 	dd_make_model(self->dir, "m", &self->model);
 	ASSERT_EQ(0, test_swtpm_start(&self->sw));
-	trust_ak(&self->sw, self->trust);
+	ASSERT_EQ(0, test_swtpm_trust_ak(&self->sw, self->trust));
 	snprintf(extra, sizeof(extra), "\"trust_dir\":\"%s\"", self->trust);
 	ASSERT_EQ(0, kbs_proc_start(&self->kbs, extra, false));
 	/* The model owner's key goes to the KBS, and nowhere else. */

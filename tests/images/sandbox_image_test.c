@@ -56,25 +56,6 @@ static void sh_ok(const char *cmd)
 	free(out);
 }
 
-static void trust_ak(struct test_swtpm *sw, const char *trust)
-{
-	uint8_t binding[ATTEST_BINDING_LEN] = { 0 }, *der;
-	struct attest_evidence_opts eo = { .tpm_tcti = sw->tcti };
-	char path[300];
-	const char *ak;
-	json_t *ev;
-	size_t n;
-
-	ASSERT_EQ(0, attest_evidence_collect("tpm", binding, &eo, &ev, NULL, 0));
-	ak = json_string_value(json_object_get(ev, "ak_public"));
-	ASSERT_NONNULL(ak);
-	ASSERT_EQ(0, b64_decode(ak, strlen(ak), &der, &n));
-	snprintf(path, sizeof(path), "%s/tpm/ak/pod.der", trust);
-	ASSERT_EQ(0, fd_write_file_atomic(path, der, n, 0644));
-	free(der);
-	json_decref(ev);
-}
-
 /* The model owner: a busybox image whose entrypoint prints the marker file, encrypted by skopeo. */
 static void build_image(const char *dir)
 {
@@ -112,7 +93,7 @@ FIXTURE_SETUP(pod)
 	ASSERT_EQ(0, system(cmd));
 	build_image(self->dir);
 	ASSERT_EQ(0, test_swtpm_start(&self->sw));
-	trust_ak(&self->sw, self->trust);
+	ASSERT_EQ(0, test_swtpm_trust_ak(&self->sw, self->trust));
 	snprintf(extra, sizeof(extra), "\"trust_dir\":\"%s\"", self->trust);
 	ASSERT_EQ(0, kbs_proc_start(&self->kbs, extra, false));
 }
