@@ -13,6 +13,12 @@
  * if the key is not found the line says "setup failed". The result line
  * names the attack as given (NAME or NAME=ARG). Each attack runs in a
  * child of its own, so one that seccomp kills (SIGSYS) ends only itself.
+ *
+ * decrypt_restart=MODEL:FILE is the client of veil-decryptd across a
+ * restart: decrypts FILE's ciphertexts (a .vct) through
+ * /run/veil/decryptd.sock until served, then until the service is gone, then
+ * until served again, one line per phase ("decrypt MODEL: served (Y...)",
+ * "... down (ERRNO)", "... served again (Y...)", or "... gave up ...").
  */
 #include <errno.h>
 #include <signal.h>
@@ -22,7 +28,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <time.h>
+
+#include "fhe/decryptd.h"
 #include "keyring/veilkey.h"
+#include "lib/fd.h"
 #include "tests/security/attack.h"
 
 /*
@@ -47,6 +57,84 @@ static int veilkey(const char *uri, ssize_t *ret_len)
 	return 0;
 }
 
+#define DD_SOCK "/run/veil/decryptd.sock"
+#define DD_PHASE_S 120	/* per phase: a restart under TCG takes seconds */
+
+/* One decryption: 0 with the first three outputs in y, or -errno. */
+static int decrypt_once(const char *model, const char *file, double y[3])
+{
+	const uint8_t *ct[DECRYPTD_CT_MAX];
+	size_t ct_len[DECRYPTD_CT_MAX], n_y = 0;
+	double out[64];
+	char *buf = NULL, msg[256];
+	unsigned int n;
+	int fd, st, r;
+	size_t len;
+
+	r = fd_read_file(file, 1u << 20, &buf, &len);
+	if (r < 0)
+		return r;
+	r = decryptd_vct_parse((const uint8_t *)buf, len, ct, ct_len, &n);
+	fd = r < 0 ? r : decryptd_client_connect(DD_SOCK);
+	if (fd >= 0) {
+		r = decryptd_client_decrypt(fd, 1, model, ct, ct_len, n, out, 64, &n_y, &st, msg,
+					    sizeof(msg));
+		close(fd);
+	} else {
+		r = fd;
+	}
+	free(buf);
+	if (r == 0 && n_y < 3)
+		r = -EBADMSG;
+	if (r == 0)
+		memcpy(y, out, 3 * sizeof(*y));
+	return r;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void decrypt_restart(const char *arg)
+{
+	static const char *const phase[] = { "served", "down", "served again" };
+	char model[64], file[256];
+	const char *colon = strchr(arg, ':');
+	double y[3] = { 0 };
+	int r = 0;
+
+	if (!colon || colon - arg >= (long)sizeof(model) || strlen(colon + 1) >= sizeof(file)) {
+		printf("decrypt %s: bad argument\n", arg);
+		return;
+	}
+	snprintf(model, sizeof(model), "%.*s", (int)(colon - arg), arg);
+	snprintf(file, sizeof(file), "%s", colon + 1);
+	for (int p = 0; p < 3; p++) {
+		double end = now_s() + DD_PHASE_S;
+		bool want_ok = p != 1;
+
+		for (;;) {
+			r = decrypt_once(model, file, y);
+			if ((r == 0) == want_ok)
+				break;
+			if (now_s() > end) {
+				printf("decrypt %s: gave up waiting to be %s (%s)\n", model, phase[p],
+				       r ? strerrorname_np(-r) ?: "?" : "OK");
+				return;
+			}
+			usleep(want_ok ? 100000 : 20000);
+		}
+		if (want_ok)
+			printf("decrypt %s: %s (%.6f %.6f %.6f)\n", model, phase[p], y[0], y[1], y[2]);
+		else
+			printf("decrypt %s: %s (%s)\n", model, phase[p], strerrorname_np(-r) ?: "?");
+	}
+}
+
 static void run(const char *spec)
 {
 	char name[64], serial[16];
@@ -62,6 +150,10 @@ static void run(const char *spec)
 	}
 	memcpy(name, spec, len);
 	name[len] = '\0';
+	if (!strcmp(name, "decrypt_restart") && arg) {
+		decrypt_restart(arg);
+		return;
+	}
 	if (!strcmp(name, "veilkey")) {
 		r = veilkey(arg, &key_len);
 		if (r)
