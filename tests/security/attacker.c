@@ -19,12 +19,18 @@
  * /run/veil/decryptd.sock until served, then until the service is gone, then
  * until served again, one line per phase ("decrypt MODEL: served (Y...)",
  * "... down (ERRNO)", "... served again (Y...)", or "... gave up ...").
+ *
+ * kill_after_receipt=PID:FILE leaves a helper behind that SIGKILLs PID a
+ * second after FILE (veil-decryptd's receipts) is first non-empty, and
+ * says so ("dd-killer: ..."). It is what kills the service in the guest of
+ * tests/security/pod_test, from the service's own cgroup.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -135,6 +141,40 @@ static void decrypt_restart(const char *arg)
 	}
 }
 
+static void kill_after_receipt(const char *arg)
+{
+	char *end;
+	long pid = strtol(arg, &end, 10);
+	struct stat st;
+	pid_t child;
+
+	if (pid <= 1 || *end != ':') {
+		printf("attack kill_after_receipt=%s: bad argument\n", arg);
+		return;
+	}
+	fflush(stdout);
+	child = fork();
+	if (child < 0) {
+		printf("attack kill_after_receipt=%s: fork failed\n", arg);
+		return;
+	}
+	if (child > 0) {
+		printf("attack kill_after_receipt=%s: waiting\n", arg);
+		return;
+	}
+	for (int i = 0; i < 3000; i++) {
+		if (stat(end + 1, &st) == 0 && st.st_size > 0) {
+			sleep(1);
+			printf("dd-killer: killing pid %ld after its first decryption\n", pid);
+			fflush(stdout);
+			_exit(kill((pid_t)pid, SIGKILL) < 0 ? 1 : 0);
+		}
+		usleep(100000);
+	}
+	printf("dd-killer: no receipt in '%s'\n", end + 1);
+	_exit(1);
+}
+
 static void run(const char *spec)
 {
 	char name[64], serial[16];
@@ -152,6 +192,10 @@ static void run(const char *spec)
 	name[len] = '\0';
 	if (!strcmp(name, "decrypt_restart") && arg) {
 		decrypt_restart(arg);
+		return;
+	}
+	if (!strcmp(name, "kill_after_receipt") && arg) {
+		kill_after_receipt(arg);
 		return;
 	}
 	if (!strcmp(name, "veilkey")) {
