@@ -435,29 +435,16 @@ static int wait_ready(struct launcher_decryptd *d)
 	return -ETIMEDOUT;
 }
 
-static bool on_exit_cb(struct launcher_pod *pod, const siginfo_t *si, void *arg)
+/* The next attempt after the policy's backoff, or none when the restarts are used up. */
+static void schedule_restart(struct launcher_decryptd *d, const struct manifest_decryptd *p)
 {
-	struct launcher_decryptd *d = arg;
-	const struct manifest_decryptd *p = &pod->m->dd;
 	struct itimerspec its = { 0 };
-	bool again;
 	uint64_t delay;
 
-	if (!d->pid || si->si_pid != d->pid)
-		return false;
-	log_exit("exited", si);
-	close(d->pidfd);
-	d->pidfd = -1;
-	d->pid = 0;
-	again = p->restart == LAUNCHER_RESTART_ALWAYS ||
-		(p->restart == LAUNCHER_RESTART_ON_FAILURE &&
-		 (si->si_code != CLD_EXITED || si->si_status != 0));
-	if (!again || d->halted)
-		return true;
 	if (d->restarts >= p->restart_max) {
 		log_err("veil-decryptd: restarted %u times, giving up; decryption is unavailable",
 			d->restarts);
-		return true;
+		return;
 	}
 	delay = p->backoff_ms;
 	for (unsigned int i = 0; i < d->restarts && delay < p->backoff_max_ms; i++)
@@ -471,6 +458,25 @@ static bool on_exit_cb(struct launcher_pod *pod, const siginfo_t *si, void *arg)
 	its.it_value.tv_nsec = (long)(delay % 1000) * 1000000;
 	if (timerfd_settime(d->tfd, 0, &its, NULL) < 0)
 		log_err("veil-decryptd: Failed to arm its restart timer: %m");
+}
+
+static bool on_exit_cb(struct launcher_pod *pod, const siginfo_t *si, void *arg)
+{
+	struct launcher_decryptd *d = arg;
+	const struct manifest_decryptd *p = &pod->m->dd;
+	bool again;
+
+	if (!d->pid || si->si_pid != d->pid)
+		return false;
+	log_exit("exited", si);
+	close(d->pidfd);
+	d->pidfd = -1;
+	d->pid = 0;
+	again = p->restart == LAUNCHER_RESTART_ALWAYS ||
+		(p->restart == LAUNCHER_RESTART_ON_FAILURE &&
+		 (si->si_code != CLD_EXITED || si->si_status != 0));
+	if (again && !d->halted)
+		schedule_restart(d, p);
 	return true;
 }
 
@@ -479,11 +485,13 @@ static int on_timer(struct launcher_pod *pod, void *arg)
 	struct launcher_decryptd *d = arg;
 	uint64_t exp;
 
-	(void)pod;
-	if (read(d->tfd, &exp, sizeof(exp)) != (ssize_t)sizeof(exp) || d->pid)
+	if (read(d->tfd, &exp, sizeof(exp)) != (ssize_t)sizeof(exp) || d->pid || d->halted)
 		return 0;
 	/* Not waited for: PID 1's loop does not block. Clients retry meanwhile. */
-	return spawn(d);
+	if (spawn(d) < 0)
+		/* Counted like an exit: the policy's next attempt, or it gives up. */
+		schedule_restart(d, &pod->m->dd);
+	return 0;
 }
 
 static void dd_free(struct launcher_decryptd *d)

@@ -15,10 +15,13 @@
  * child of its own, so one that seccomp kills (SIGSYS) ends only itself.
  *
  * decrypt_restart=MODEL:FILE is the client of veil-decryptd across a
- * restart: decrypts FILE's ciphertexts (a .vct) through
- * /run/veil/decryptd.sock until served, then until the service is gone, then
- * until served again, one line per phase ("decrypt MODEL: served (Y...)",
- * "... down (ERRNO)", "... served again (Y...)", or "... gave up ...").
+ * restart and a failed re-attestation: decrypts FILE's ciphertexts (a .vct)
+ * through /run/veil/decryptd.sock until served, then until the service is
+ * gone, until served again, until gone again, and then checks that it stays
+ * gone for DD_STAY_DOWN_S; one line per phase ("decrypt MODEL: served
+ * (Y...)", "... down (ERRNO)", "... served again (Y...)", "... down again
+ * (ERRNO)", "... stays down", or "... gave up ..." / "... served again after
+ * it went down again").
  *
  * kill_after_receipt=PID:FILE leaves a helper behind that SIGKILLs PID a
  * second after FILE (veil-decryptd's receipts) is first non-empty, and
@@ -65,6 +68,7 @@ static int veilkey(const char *uri, ssize_t *ret_len)
 
 #define DD_SOCK "/run/veil/decryptd.sock"
 #define DD_PHASE_S 120	/* per phase: a restart under TCG takes seconds */
+#define DD_STAY_DOWN_S 8	/* longer than the restart backoff the test gives it */
 
 /* One decryption: 0 with the first three outputs in y, or -errno. */
 static int decrypt_once(const char *model, const char *file, double y[3])
@@ -107,7 +111,7 @@ static double now_s(void)
 
 static void decrypt_restart(const char *arg)
 {
-	static const char *const phase[] = { "served", "down", "served again" };
+	static const char *const phase[] = { "served", "down", "served again", "down again" };
 	char model[64], file[256];
 	const char *colon = strchr(arg, ':');
 	double y[3] = { 0 };
@@ -119,9 +123,9 @@ static void decrypt_restart(const char *arg)
 	}
 	snprintf(model, sizeof(model), "%.*s", (int)(colon - arg), arg);
 	snprintf(file, sizeof(file), "%s", colon + 1);
-	for (int p = 0; p < 3; p++) {
+	for (int p = 0; p < 4; p++) {
 		double end = now_s() + DD_PHASE_S;
-		bool want_ok = p != 1;
+		bool want_ok = p % 2 == 0;
 
 		for (;;) {
 			r = decrypt_once(model, file, y);
@@ -139,6 +143,12 @@ static void decrypt_restart(const char *arg)
 		else
 			printf("decrypt %s: %s (%s)\n", model, phase[p], strerrorname_np(-r) ?: "?");
 	}
+	for (double end = now_s() + DD_STAY_DOWN_S; now_s() < end; usleep(200000))
+		if (decrypt_once(model, file, y) == 0) {
+			printf("decrypt %s: served again after it went down again\n", model);
+			return;
+		}
+	printf("decrypt %s: stays down\n", model);
 }
 
 static void kill_after_receipt(const char *arg)

@@ -25,7 +25,9 @@
  * its own seccomp filter: it attacks from there (the LSM must deny by the
  * name veil-decryptd), and on the first start it kills the service after
  * its first decryption, so that veil-init restarts it under the policy that
- * sealed its cgroup at the first exec (docs/threat-model.md).
+ * sealed its cgroup at the first exec (docs/threat-model.md). Once the
+ * client has been served again, the test changes the KBS policy: the next
+ * re-attestation fails, veil-init kills the service and never restarts it.
  *
  * One boot. 'root' and 'user' run the matrix below (every attack of
  * attack.c that applies from inside a container, plus its controls); the
@@ -237,7 +239,8 @@ static const char client_cfg[] =
 
 /*
  * %s: bundles x4, KBS url, its CA, the sealed model. veil-decryptd restarts
- * after 3 s, so that the client sees it gone.
+ * after 3 s, so that the client sees it gone. Re-attestation every 4 s: the
+ * test withdraws the FHE key's policy once the client was served again.
  */
 static const char manifest_fmt[] =
 	"{\"version\":1,\"containers\":["
@@ -246,6 +249,7 @@ static const char manifest_fmt[] =
 	"{\"name\":\"net\",\"bundle\":\"%s/net\",\"raw_sockets\":true,\"order\":3},"
 	"{\"name\":\"client\",\"bundle\":\"%s/client\",\"order\":4}],"
 	"\"kbs\":{\"url\":\"%s\",\"ca\":\"%s\",\"tee\":\"sample\",\"deadline_ms\":60000,"
+	"\"reattest_s\":4,"
 	"\"resources\":[{\"name\":\"a\",\"uri\":\"kbs:///veil/keys/a\"},"
 	"{\"name\":\"b\",\"uri\":\"kbs:///veil/keys/b\"},"
 	"{\"name\":\"fhe\",\"uri\":\"kbs:///veil/fhe/m\"}]},"
@@ -526,6 +530,33 @@ static int write_vct(const char *path, const struct dd_model *m)
 	return r;
 }
 
+/*
+ * A helper that watches the guest's console log and, once the client has
+ * been served by the restarted service and 'root' and 'user' are done,
+ * withdraws the FHE key from the KBS policy (the next re-attestation fails).
+ * Exits 0 when it did, 2 when it never saw the moment.
+ */
+static pid_t deny_fhe_later(struct kbs *k, const char *log, const char *policy)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	for (int i = 0; i < 9000; i++) {
+		char *buf = NULL;
+		size_t n;
+		bool now = fd_read_file(log, VM_OUTPUT_MAX, &buf, &n) == 0 &&
+			   strstr(buf, "client: decrypt m: served again (") &&
+			   strstr(buf, "root: attacker: done") && strstr(buf, "user: attacker: done");
+
+		free(buf);
+		if (now)
+			_exit(kbs_admin(k, "set-policy", policy) ? 1 : 0);
+		usleep(100000);
+	}
+	_exit(2);
+}
+
 /* The isolation event content veil-init logged, up to its end of line. */
 static char *logged_event(const char *out)
 {
@@ -543,6 +574,8 @@ TEST_TIMEOUT(veil_init_as_pid_1_confines_its_containers_with_the_bpf_lsm, 900)
 	struct dd_model model;
 	char dir[256], path[1024], list[400], init[400], port[16], file[1400], ca[400], *out = NULL;
 	char *predicted, *event, args[4096], cfg[8192], ddbin[1100], ddatt[1100], sealed[400];
+	char deny[1100], log[400];
+	pid_t watcher;
 	int st, rc;
 
 	if (geteuid() != 0)
@@ -575,6 +608,11 @@ TEST_TIMEOUT(veil_init_as_pid_1_confines_its_containers_with_the_bpf_lsm, 900)
 				    "[\"veil/keys/*\",\"veil/fhe/*\"],\"tee\":[\"sample\"]}]}"));
 	snprintf(file, sizeof(file), "'%s'", path);
 	ASSERT_EQ(0, kbs_admin(&k, "set-policy", file));
+	/* what the owner sets later: the keys, and no longer the FHE key */
+	snprintf(path, sizeof(path), "%s/deny-fhe.json", k.dir);
+	ASSERT_EQ(0, lt_write(path, "{\"version\":1,\"rules\":[{\"name\":\"dev\",\"resources\":"
+				    "[\"veil/keys/*\"],\"tee\":[\"sample\"]}]}"));
+	snprintf(deny, sizeof(deny), "'%s'", path);
 
 	args_of(true, args, sizeof(args));
 	snprintf(cfg, sizeof(cfg), root_fmt, args);
@@ -629,9 +667,16 @@ TEST_TIMEOUT(veil_init_as_pid_1_confines_its_containers_with_the_bpf_lsm, 900)
 	snprintf(file, sizeof(file), "%s:/sbin/veil-init", lt_prog("veil-init"));
 	snprintf(ddbin, sizeof(ddbin), "%s:/sbin/veil-decryptd.bin", lt_prog("veil-decryptd"));
 	snprintf(ddatt, sizeof(ddatt), "%s:/sbin/dd-attacker", lt_prog("tests/security/attacker"));
+	/* the runner's console log (tests/vm/run-in-guest), not one of an earlier run */
+	snprintf(log, sizeof(log), "%s/vm/logs/lsm-pod.log", harness_builddir());
+	unlink(log);
+	watcher = deny_fhe_later(&k, log, deny);
+	ASSERT_GT(watcher, 0);
 	rc = vm_run(&out, "--init", init, "--net", port, "--list", list, "--file", file, "--file",
 		    ddbin, "--file", ddatt, "--marker", "veil-init: powering off", "--name", "lsm-pod",
 		    "--timeout", "600", NULL);
+	kill(watcher, SIGKILL);
+	waitpid(watcher, &st, 0);
 	kbs_stop(&k);
 	if (rc == 6) {
 		free(out);
@@ -723,6 +768,13 @@ TEST_TIMEOUT(veil_init_as_pid_1_confines_its_containers_with_the_bpf_lsm, 900)
 	EXPECT_TRUE(has(out, "client: decrypt m: down ("));
 	EXPECT_TRUE(has(out, "veil-decryptd: restart 1/"));
 	EXPECT_TRUE(client_served(out, "served again", &model));
+	/* the policy withdrawn: the re-attestation fails, the service is killed for good */
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	EXPECT_TRUE(has(out, "re-attestation failed: revoked 3 key(s)"));
+	EXPECT_TRUE(has(out, "stopping veil-decryptd (SIGKILL)"));
+	EXPECT_TRUE(has(out, "client: decrypt m: down again ("));
+	EXPECT_TRUE(has(out, "client: decrypt m: stays down"));
+	EXPECT_NULL(strstr(out, "veil-decryptd: restart 2/"));
 	EXPECT_GE(count_lines(out, "Model 'm': key 'veil:veil/fhe/m'", "locked memory"), 2);
 	EXPECT_NULL(strstr(out, "Failed to join its keyring"));
 	for (int n = 1; n <= 2; n++) {
