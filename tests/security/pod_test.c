@@ -17,8 +17,10 @@
  * and veil-decryptd serving a sealed model to a fourth container:
  *
  *   client  like 'user', granted model m: decrypts through the service's
- *           socket until served, until the service is gone, and until it is
- *           served again (attacker decrypt_restart).
+ *           socket until served, until the service is gone, until it is
+ *           served again, until it is gone again, and checks that it stays
+ *           gone (attacker decrypt_restart). veil-decryptd's FHE key is the
+ *           third key from the KBS.
  *
  * The guest's /sbin/veil-decryptd is a wrapper (dd_wrapper below) that runs
  * in the service's cgroup with its credentials, before the service installs
