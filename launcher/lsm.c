@@ -241,9 +241,9 @@ int launcher_lsm_seccomp_digest(const struct oci_config *cfg, char hex[65])
 	void *ctx = NULL;
 	int r;
 
-	if (!cfg || !hex)
+	if (!hex)
 		return -EINVAL;
-	if (cfg->seccomp)
+	if (cfg && cfg->seccomp)
 		return launcher_seccomp_digest(cfg->seccomp, hex);
 	/* As veil-init builds it for a bundle without linux.seccomp (the BPF program, not NNP). */
 	r = launcher_seccomp_default_build(&ctx);

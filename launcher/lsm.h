@@ -74,6 +74,8 @@ int launcher_lsm_drain(struct launcher_lsm *l);
 /*
  * The seccomp filter a container runs under, as veil-init installs it: the
  * bundle's linux.seccomp, else veil's default profile. SHA-256 hex + NUL.
+ * cfg NULL: veil's default profile, which every image container runs under
+ * (an image's runtime config never has linux.seccomp), known before unpacking.
  */
 int launcher_lsm_seccomp_digest(const struct oci_config *cfg, char hex[65]);
 

@@ -291,16 +291,26 @@ static void lsm_register_unit(struct launcher_lsm *l, struct launcher_unit *u)
  * start (and before attestation, which sends the log). Fails closed.
  */
 static void record_isolation(struct launcher_lsm *l, struct launcher_pod *pod,
-			     struct launcher_recorder *rec)
+			     struct launcher_recorder *rec, const bool *image_ok,
+			     char hex[][65])
 {
 	const struct manifest *m = pod->m;
-	char hex[MANIFEST_CONTAINERS_MAX][65];
 	const char *sc[MANIFEST_CONTAINERS_MAX] = { 0 };
 	_cleanup_free_ char *ev = NULL;
 
 	for (size_t i = 0; i < pod->n_units && i < MANIFEST_CONTAINERS_MAX; i++) {
 		struct launcher_unit *u = &pod->units[i];
 
+		/*
+		 * An image container is listed with the filter it will run under,
+		 * veil's default profile (its runtime config never has
+		 * linux.seccomp); after unpacking, its unit is checked against it.
+		 */
+		if (u->mc->image) {
+			if (image_ok[i] && launcher_lsm_seccomp_digest(NULL, hex[i]) == 0)
+				sc[i] = hex[i];
+			continue;
+		}
 		if (u->state != UNIT_WAITING)
 			continue;
 		if (launcher_lsm_seccomp_digest(u->cfg, hex[i]) < 0) {
@@ -314,6 +324,20 @@ static void record_isolation(struct launcher_lsm *l, struct launcher_pod *pod,
 	if (!ev || launcher_record_event(rec, LSM_EVENT_OP, ev) < 0)
 		launcher_emergency(opts.sandbox, "Failed to record the isolation policy");
 	log_info("recorded the isolation policy: %s", ev);
+}
+
+/* An unpacked image container runs under the filter the isolation event named, or not at all. */
+static void check_image_seccomp(struct launcher_unit *u, const char *recorded)
+{
+	char hex[65];
+
+	if (u->state != UNIT_WAITING)
+		return;
+	if (!recorded || launcher_lsm_seccomp_digest(u->cfg, hex) < 0 || strcmp(hex, recorded)) {
+		log_err("container '%s' refused: its seccomp filter is not the one the isolation "
+			"event recorded", u->mc->name);
+		u->state = UNIT_REFUSED;
+	}
 }
 
 static void free_units(struct launcher_pod *pod)
@@ -336,6 +360,8 @@ static int run_pod(void)
 	struct launcher_cgroups cg;
 	struct launcher_pod pod = { 0 };
 	struct launcher_pod_images *images = NULL;
+	bool image_ok[MANIFEST_CONTAINERS_MAX] = { false };
+	char iso_seccomp[MANIFEST_CONTAINERS_MAX][65];
 	struct manifest *m;
 	char cgname[64];
 	int r, status;
@@ -386,14 +412,13 @@ static int run_pod(void)
 	for (size_t i = 0; i < m->n_containers; i++) {
 		pod.units[i].mc = &m->containers[i];
 		if (m->containers[i].image) {
-			(void)launcher_pod_image_measure(images, i, &rec);
+			image_ok[i] = launcher_pod_image_measure(images, i, &rec) >= 0;
 			continue;
 		}
 		prepare_unit(&pod.units[i], m->containers[i].bundle, &rec, &cg, m);
 		lsm_register_unit(lsm_pol, &pod.units[i]);
 	}
-	/* Image containers are not in it yet: their configs exist only after unpacking. */
-	record_isolation(lsm_pol, &pod, &rec);
+	record_isolation(lsm_pol, &pod, &rec, image_ok, iso_seccomp);
 	if (launcher_pod_image_resources(images, m) < 0)
 		launcher_emergency(opts.sandbox, "Out of memory");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -416,6 +441,7 @@ static int run_pod(void)
 		if (launcher_pod_image_unpack(images, i, kr, &bundle) < 0)
 			bundle = NULL;
 		prepare_unit(&pod.units[i], bundle, NULL, &cg, m);
+		check_image_seccomp(&pod.units[i], image_ok[i] ? iso_seccomp[i] : NULL);
 		lsm_register_unit(lsm_pol, &pod.units[i]);
 	}
 	(void)launcher_pod_image_forget_keys(images, kr);

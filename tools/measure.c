@@ -182,9 +182,10 @@ record:
 				r = append(&log, &loglen, POD_IMAGE_CONFIG_OP, ov);
 			free(ov);
 		}
-		/* Image containers are not in the isolation event yet (as in veil-init). */
-		if (r >= 0 && i < MANIFEST_CONTAINERS_MAX && !c->image) {
-			r = bundle_seccomp(m, c, root ? at : c->bundle, sc_hex[i]);
+		/* Image containers run under veil's default profile (as in veil-init). */
+		if (r >= 0 && i < MANIFEST_CONTAINERS_MAX) {
+			r = c->image ? launcher_lsm_seccomp_digest(NULL, sc_hex[i])
+				     : bundle_seccomp(m, c, root ? at : c->bundle, sc_hex[i]);
 			sc[i] = sc_hex[i];
 		}
 	}

@@ -190,6 +190,15 @@ TEST_F_TIMEOUT(pod, encrypted_image_runs_after_attestation_releases_its_key, 180
 	snprintf(want, sizeof(want), "app: image-says-%s", marker);
 	EXPECT_NONNULL(strstr(r.out, want));
 	EXPECT_NONNULL(strstr(r.out, "image unpacked into"));
+	EXPECT_NONNULL(strstr(r.out, "by a confined unpacker"));
+	/*
+	 * Listed in the isolation event before attestation (the KBS replayed it
+	 * against PCR 23 as `veil measure --pcr` predicted), with the filter it
+	 * was then checked to run under.
+	 */
+	EXPECT_NONNULL(strstr(r.out, "recorded the isolation policy"));
+	EXPECT_NONNULL(strstr(r.out, "\"name\":\"app\",\"raw_sockets\":false,\"seccomp\":\"sha256:"));
+	EXPECT_NULL(strstr(r.out, "not the one the isolation event recorded"));
 	/* The private key served its purpose: revoked at once, not at shutdown. */
 	EXPECT_NONNULL(strstr(r.out, "revoked 1 image key(s) after unpacking"));
 	EXPECT_NULL(strstr(r.out, "BEGIN PRIVATE KEY"));
