@@ -128,7 +128,13 @@ TEST(a_bundle_without_seccomp_is_measured_with_veils_default_profile)
 	ASSERT_EQ(0, launcher_seccomp_digest(ctx, want));
 	EXPECT_STREQ(want, got);
 	seccomp_release(ctx);
-	EXPECT_EQ(-EINVAL, launcher_lsm_seccomp_digest(NULL, got));
+	/* no config at all (an image container before unpacking): the default profile */
+	ASSERT_EQ(0, launcher_lsm_seccomp_digest(NULL, got));
+	ASSERT_EQ(0, launcher_seccomp_default_build(&ctx));
+	ASSERT_EQ(0, launcher_seccomp_digest(ctx, want));
+	EXPECT_STREQ(want, got);
+	seccomp_release(ctx);
+	EXPECT_EQ(-EINVAL, launcher_lsm_seccomp_digest(&cfg, NULL));
 }
 
 TEST(object_digest_is_stable_and_never_needs_the_kernel)
