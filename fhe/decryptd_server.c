@@ -1,13 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * veil-decryptd's server: one ring thread drives io_uring (multishot accept,
- * multishot recv from a provided-buffer ring, send), a fixed pool of workers
- * runs the requests from a bounded queue. When the queue is full the ring
- * thread answers "busy" at once, so memory stays bounded whatever the load.
+ * recv from a provided-buffer ring and straight into request buffers, send),
+ * a fixed pool of workers runs the requests from a bounded queue. When the
+ * queue is full the ring thread answers "busy" at once, so memory stays
+ * bounded whatever the load.
  *
- * Fallbacks: a kernel without buffer rings or multishot recv (< 6.0) or
- * multishot accept (< 5.19) gets single-shot accept and recv into a buffer per
- * connection; "io": "basic" in the config forces that path.
+ * Receiving: one recv is armed per connection at a time. The head of every
+ * frame (and every small frame) arrives in a buffer picked from the
+ * provided-buffer ring; once the header says how long the frame is, the rest
+ * of a frame that did not fit is received straight into the connection's
+ * request buffer with one MSG_WAITALL recv, so a 200 KB request costs two
+ * completions and no copy out of the ring. The request buffer goes to the
+ * worker with the job and comes back to the connection as its spare, so a
+ * busy connection does not allocate per request; everything is freed when
+ * the connection closes (and trimmed when none is left).
+ *
+ * Fallbacks: a kernel without buffer rings (< 5.19) or multishot accept
+ * gets single-shot accept and recv into a buffer per connection; "io":
+ * "basic" in the config forces that path.
  *
  * A connection lives until every operation that names it has completed
  * (refs): closing shuts the socket down, the armed recv then completes, and
@@ -54,9 +65,13 @@ struct conn {
 	int fd;
 	unsigned int refs;		/* armed ops + a job in flight */
 	bool closing, recv_armed, busy, close_after_send;
+	bool direct;			/* the armed recv writes into in, not a ring buffer */
 	const struct decryptd_container *who;
 	uint8_t *in;
 	size_t in_len, in_cap;
+	size_t body_want;		/* rest of the frame in `in` to receive directly */
+	uint8_t *spare;			/* a request buffer back from a worker, for reuse */
+	size_t spare_cap;
 	uint8_t *out;
 	size_t out_len, out_off;
 	uint8_t *rbuf;			/* basic mode */
@@ -66,6 +81,7 @@ struct job {
 	struct conn *c;
 	const char *caller;	/* container name, owned by the config */
 	uint8_t *req_buf;	/* owned; req points into it */
+	size_t req_cap;
 	uint8_t *req;
 	size_t req_len;
 	uint8_t *reply;
@@ -98,6 +114,34 @@ struct decryptd_server {
 	bool quit;
 	struct job *done;		/* completed, under lock */
 };
+
+/*
+ * Request buffers: small ones from malloc, large ones (a 200 KB ciphertext)
+ * mapped on their own, so freeing one always gives its memory back. Heap
+ * memory freed in the middle cannot be (the process is mlockall'ed, and
+ * MADV_DONTNEED does not apply to locked pages), and RSS must follow the load.
+ */
+#define BIG_BUF (64u << 10)
+
+static void *buf_alloc(size_t cap)
+{
+	void *p;
+
+	if (cap < BIG_BUF)
+		return malloc(cap);
+	p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void buf_free(void *p, size_t cap)
+{
+	if (!p)
+		return;
+	if (cap < BIG_BUF)
+		free(p);
+	else
+		munmap(p, cap);
+}
 
 static void *ud(void *p, enum tag t)
 {
@@ -210,6 +254,7 @@ static void *worker(void *arg)
 
 	for (;;) {
 		struct job *j;
+		bool was_empty;
 
 		pthread_mutex_lock(&s->lock);
 		while (!s->q_len && !s->quit)
@@ -226,11 +271,17 @@ static void *worker(void *arg)
 		run_job(s, j);
 
 		pthread_mutex_lock(&s->lock);
+		was_empty = !s->done;
 		j->next = s->done;
 		s->done = j;
 		pthread_mutex_unlock(&s->lock);
-		/* cannot fail: the counter does not come near overflow */
-		(void)!write(s->efd, &one, sizeof(one));
+		/*
+		 * One wake-up per batch: a non-empty list already has one on its
+		 * way, and the ring thread takes the whole list when it comes.
+		 * Cannot fail: the counter does not come near overflow.
+		 */
+		if (was_empty)
+			(void)!write(s->efd, &one, sizeof(one));
 	}
 }
 
@@ -238,7 +289,7 @@ static void job_free(struct job *j)
 {
 	if (!j)
 		return;
-	free(j->req_buf);
+	buf_free(j->req_buf, j->req_cap);
 	if (j->reply) {
 		explicit_bzero(j->reply, (size_t)j->reply_len);	/* decrypted outputs */
 		free(j->reply);
@@ -251,7 +302,8 @@ static void job_free(struct job *j)
 static void conn_free(struct decryptd_server *s, struct conn *c)
 {
 	close(c->fd);
-	free(c->in);
+	buf_free(c->in, c->in_cap);
+	buf_free(c->spare, c->spare_cap);
 	free(c->out);
 	free(c->rbuf);
 	free(c);
@@ -282,8 +334,11 @@ static void arm_recv(struct decryptd_server *s, struct conn *c)
 {
 	struct io_uring_sqe *sqe = sqe_get(s);
 
-	if (s->bufring) {
-		io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
+	c->direct = c->body_want > 0;
+	if (c->direct) {
+		io_uring_prep_recv(sqe, c->fd, c->in + c->in_len, c->body_want, MSG_WAITALL);
+	} else if (s->bufring) {
+		io_uring_prep_recv(sqe, c->fd, NULL, BUFSZ, 0);
 		sqe->flags |= IOSQE_BUFFER_SELECT;
 		sqe->buf_group = BGID;
 	} else {
@@ -402,11 +457,13 @@ static void process_input(struct decryptd_server *s, struct conn *c)
 	j = calloc(1, sizeof(*j));
 	if (j && (size_t)r == c->in_len) {
 		/* the usual case, one whole frame buffered: the job takes the buffer */
+		j->req_cap = c->in_cap;
 		j->req_buf = TAKE_PTR(c->in);
 		j->req = j->req_buf + FRAME_HDR_LEN;
 		c->in_len = c->in_cap = 0;
 	} else if (j) {
-		j->req_buf = malloc(plen);
+		j->req_cap = plen;
+		j->req_buf = buf_alloc(plen);
 		j->req = j->req_buf;
 		if (j->req)
 			memcpy(j->req, payload, plen);
@@ -433,37 +490,111 @@ consumed:
 	c->in_len -= (size_t)r;
 }
 
+/*
+ * Room for want bytes in c->in: the spare buffer if it is large enough, else
+ * a new one. Small buffers come in powers of two, as the heap likes them.
+ */
+static int in_reserve(struct conn *c, size_t want)
+{
+	uint8_t *nb;
+
+	if (want <= c->in_cap)
+		return 0;
+	if (want < BIG_BUF) {
+		size_t p2 = 4096;
+
+		while (p2 < want)
+			p2 *= 2;
+		want = p2;
+	}
+	if (c->spare && c->spare_cap >= want) {
+		if (c->in_len)
+			memcpy(c->spare, c->in, c->in_len);
+		buf_free(c->in, c->in_cap);
+		c->in = TAKE_PTR(c->spare);
+		c->in_cap = c->spare_cap;
+		c->spare_cap = 0;
+		return 0;
+	}
+	if (want < BIG_BUF) {
+		nb = realloc(c->in, want);
+	} else {
+		nb = buf_alloc(want);
+		if (nb && c->in_len)
+			memcpy(nb, c->in, c->in_len);
+		if (nb)
+			buf_free(c->in, c->in_cap);
+	}
+	if (!nb)
+		return -ENOMEM;
+	c->in = nb;
+	c->in_cap = want;
+	return 0;
+}
+
+/* The whole size of the frame at the start of in once p[0..n) is appended; 0: unknown or over the cap. */
+static size_t frame_need(const struct conn *c, const uint8_t *p, size_t n)
+{
+	uint8_t h[FRAME_HDR_LEN];
+	size_t k = 0, len;
+
+	for (; k < FRAME_HDR_LEN && k < c->in_len; k++)
+		h[k] = c->in[k];
+	for (size_t i = 0; k < FRAME_HDR_LEN && i < n; k++, i++)
+		h[k] = p[i];
+	if (k < FRAME_HDR_LEN)
+		return 0;
+	len = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+	return len > DECRYPTD_REQ_MAX ? 0 : FRAME_HDR_LEN + len;
+}
+
 static int append_input(struct conn *c, const uint8_t *p, size_t n)
 {
+	size_t need = frame_need(c, p, n);
+	int r;
+
 	if (n > IN_CAP - c->in_len)
 		return -EMSGSIZE;
 	if (c->in_len + n > c->in_cap) {
 		size_t cap = c->in_cap ? c->in_cap : 4096;
-		uint8_t *nb;
 
 		while (cap < c->in_len + n)
 			cap *= 2;
-		if (cap > IN_CAP)
-			cap = IN_CAP;
-		nb = realloc(c->in, cap);
-		if (!nb)
-			return -ENOMEM;
-		c->in = nb;
-		c->in_cap = cap;
+		/* a large frame gets its own buffer at once, no growing through small ones */
+		if (need > c->in_len + n && need >= BIG_BUF)
+			cap = need;
+		r = in_reserve(c, cap > IN_CAP ? IN_CAP : cap);
+		if (r < 0)
+			return r;
 	}
 	memcpy(c->in + c->in_len, p, n);
 	c->in_len += n;
-	/* shrink a large idle buffer back, so RSS follows the load */
 	return 0;
 }
 
-static void shrink_input(struct conn *c)
+/*
+ * Once a frame's header is in and the frame is not, its buffer is made
+ * exactly as large as the frame and the rest is received straight into it.
+ * A length over the cap is left for process_input to refuse. Pages of a
+ * buffer a peer announces but never fills are never touched, so they cost
+ * address space, not memory.
+ */
+static void plan_body(struct conn *c)
 {
-	if (c->in_len == 0 && c->in_cap > 65536) {
-		free(c->in);
-		c->in = NULL;
-		c->in_cap = 0;
-	}
+	size_t len, need;
+
+	if (c->direct)
+		return;		/* armed into in: it must not move, and it knows its length */
+	c->body_want = 0;
+	if (c->in_len < FRAME_HDR_LEN || c->closing)
+		return;
+	len = (size_t)c->in[0] << 24 | (size_t)c->in[1] << 16 | (size_t)c->in[2] << 8 | c->in[3];
+	if (len > DECRYPTD_REQ_MAX)
+		return;
+	need = FRAME_HDR_LEN + len;
+	if (need <= c->in_len || in_reserve(c, need) < 0)
+		return;		/* whole already, or no memory: the ring path carries on */
+	c->body_want = need - c->in_len;
 }
 
 static void on_recv(struct decryptd_server *s, struct conn *c, int res, unsigned int flags)
@@ -475,13 +606,20 @@ static void on_recv(struct decryptd_server *s, struct conn *c, int res, unsigned
 
 	if (!more)
 		c->recv_armed = false;
-	if (flags & IORING_CQE_F_BUFFER) {
+	if (c->direct) {
+		/* straight into the request buffer: nothing to copy */
+		c->direct = false;
+		if (res > 0 && !c->closing) {
+			c->in_len += (size_t)res;
+			c->body_want -= (size_t)res;
+		}
+	} else if (flags & IORING_CQE_F_BUFFER) {
 		bid = flags >> IORING_CQE_BUFFER_SHIFT;
 		data = s->bufs + (size_t)bid * BUFSZ;
 	} else {
 		data = c->rbuf;
 	}
-	if (res > 0 && !c->closing) {
+	if (res > 0 && !c->closing && data) {
 		r = append_input(c, data, (size_t)res);
 		if (r < 0) {
 			c->in_len = 0;
@@ -494,8 +632,8 @@ static void on_recv(struct decryptd_server *s, struct conn *c, int res, unsigned
 				      io_uring_buf_ring_mask(NBUFS), 0);
 		io_uring_buf_ring_advance(s->br, 1);
 	}
-	if (res == -EINVAL && s->bufring && !c->closing) {
-		log_info("Kernel refused multishot recv; using single-shot recv");
+	if (res == -EINVAL && s->bufring && !c->closing && data == NULL && !c->body_want) {
+		log_info("Kernel refused recv from the buffer ring; using connection buffers");
 		s->bufring = false;
 		arm_recv(s, c);
 		conn_put(s, c);
@@ -514,8 +652,11 @@ static void on_recv(struct decryptd_server *s, struct conn *c, int res, unsigned
 			conn_put(s, c);
 		return;
 	}
-	if (res > 0)
+	if (res > 0) {
 		process_input(s, c);
+		if (!c->body_want)
+			plan_body(c);
+	}
 	if (!more) {
 		if (!c->closing)
 			arm_recv(s, c);
@@ -552,8 +693,8 @@ static void on_send(struct decryptd_server *s, struct conn *c, int res)
 		return;
 	}
 	conn_put(s, c);
-	shrink_input(c);
 	process_input(s, c);
+	plan_body(c);	/* a frame that came in while busy: applies to the next recv */
 }
 
 static void arm_accept(struct decryptd_server *s)
@@ -641,6 +782,11 @@ static void on_event(struct decryptd_server *s)
 		send_reply(s, c, j->reply, (size_t)j->reply_len,
 			   j->close_after || c->close_after_send);
 		j->reply = NULL;
+		if (!c->spare && j->req_cap >= BIG_BUF && j->req_cap > c->in_cap) {
+			/* the connection's next request of this size needs no malloc */
+			c->spare = TAKE_PTR(j->req_buf);
+			c->spare_cap = j->req_cap;
+		}
 		job_free(j);
 	}
 	arm_event(s);
@@ -809,7 +955,7 @@ int decryptd_server_new(const struct decryptd_config *cfg, struct decryptd_serve
 	}
 	log_info("Listening on '%s': %u workers, queue %u, %s accept, %s recv%s", cfg->socket,
 		 s->n_threads, cfg->queue, s->multishot_accept ? "multishot" : "single-shot",
-		 s->bufring ? "multishot buffer-ring" : "single-shot",
+		 s->bufring ? "buffer-ring + direct" : "connection-buffer",
 		 p.flags & IORING_SETUP_R_DISABLED ? ", ring restricted to its ops" : "");
 	return 0;
 }
