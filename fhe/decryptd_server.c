@@ -301,7 +301,8 @@ static void job_free(struct job *j)
 
 static void conn_free(struct decryptd_server *s, struct conn *c)
 {
-	close(c->fd);
+	int fd = c->fd;
+
 	buf_free(c->in, c->in_cap);
 	buf_free(c->spare, c->spare_cap);
 	free(c->out);
@@ -310,6 +311,8 @@ static void conn_free(struct decryptd_server *s, struct conn *c)
 	/* idle again: give a burst's heap back, so RSS follows the load */
 	if (--s->n_conn == 0)
 		malloc_trim(0);
+	/* Last: a peer that sees the close sees the memory already returned. */
+	close(fd);
 }
 
 static void conn_put(struct decryptd_server *s, struct conn *c)

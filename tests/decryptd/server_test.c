@@ -26,7 +26,13 @@
 #if defined(__SANITIZE_ADDRESS__)
 #define RSS_GROWTH_MAX_KB (64 * 1024)
 #else
-#define RSS_GROWTH_MAX_KB 4096
+/*
+ * Heap fragmentation after 256 concurrent connections is not a leak and does
+ * not scale with the work: +1.0 MB after 200 requests per client, +4 to 5.5 MB
+ * after 1000, +0.8 MB after 2000 (one machine, one evening). A leak of 32
+ * bytes per request would be 8 MB here.
+ */
+#define RSS_GROWTH_MAX_KB 8192
 #endif
 
 #define BUF (DECRYPTD_REPLY_MAX + 16)
@@ -629,7 +635,12 @@ TEST_TIMEOUT(survives_256_clients_with_random_disconnects_and_stays_flat, 600)
 	EXPECT_EQ(0, wrong);
 	EXPECT_EQ(256u * per, done);
 	fds1 = settle_fds(d.pid, fds0);
+	/* RSS once it stops falling (the last close trims the heap); a leak never falls back */
 	rss1 = dd_rss_kb(d.pid);
+	for (int i = 0; i < 20 && rss1 - rss0 >= RSS_GROWTH_MAX_KB; i++) {
+		usleep(50000);
+		rss1 = dd_rss_kb(d.pid);
+	}
 	TH_LOG("fds %zu -> %zu, RSS %ld -> %ld kB", fds0, fds1, rss0, rss1);
 	/* fds0 may still hold a closing warm-up connection: no more than it is the test */
 	EXPECT_LE(fds1, fds0);
