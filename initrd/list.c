@@ -5,6 +5,7 @@
  */
 #include "initrd/list.h"
 
+#include <archive.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #define MAX_LIBDIRS 32
 #define MAX_FIELDS 16
 #define SHOW_DEPENDS_MAX (1u << 20)
+#define MODULE_MAX (256u << 20)
 
 extern char **environ;
 
@@ -480,6 +482,79 @@ static int show_depends(const struct initrd_list *l, const char *name, char **re
 	return 0;
 }
 
+/* The length of a compressed module's suffix (.xz, .zst, .gz), or 0. */
+static size_t module_suffix(const char *p)
+{
+	static const char *const sfx[] = { ".xz", ".zst", ".gz" };
+	size_t l = strlen(p);
+
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		size_t s = strlen(sfx[i]);
+
+		if (l > s && !strcmp(p + l - s, sfx[i]))
+			return s;
+	}
+	return 0;
+}
+
+/*
+ * A compressed module's plain bytes (libarchive's raw format with its xz, zstd
+ * or gzip filter): the kernel then loads it without decompressing it at boot,
+ * which under TCG costs more than the module's whole load.
+ */
+static int decompress_module(const char *src, char **ret, size_t *ret_len)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int r = 0;
+
+	if (!a)
+		return -ENOMEM;
+	if (archive_read_support_filter_all(a) != ARCHIVE_OK ||
+	    archive_read_support_format_raw(a) != ARCHIVE_OK ||
+	    archive_read_open_filename(a, src, 1 << 16) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		r = archive_errno(a) > 0 ? -archive_errno(a) : -EINVAL;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < (1 << 16)) {
+			char *nb;
+
+			if (cap >= MODULE_MAX) {
+				r = -EFBIG;
+				goto out;
+			}
+			cap = cap ? cap * 2 : 1 << 20;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				r = -ENOMEM;
+				goto out;
+			}
+			buf = nb;
+		}
+		n = archive_read_data(a, buf + len, cap - len);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			r = archive_errno(a) > 0 ? -archive_errno(a) : -EINVAL;
+			goto out;
+		}
+		len += (size_t)n;
+	}
+	*ret = buf;
+	*ret_len = len;
+	buf = NULL;
+out:
+	free(buf);
+	archive_read_free(a);
+	return r;
+}
+
 static int add_module(struct initrd_list *l, const char *name, char *err, size_t err_len)
 {
 	_cleanup_free_ char *out = NULL;
@@ -504,14 +579,27 @@ static int add_module(struct initrd_list *l, const char *name, char *err, size_t
 		char src[PATH_MAX];
 		struct initrd_entry e = { .path = paths[i], .type = INITRD_FILE, .mode = 0644,
 					  .source = src };
+		_cleanup_free_ char *plain = NULL;
+		size_t sfx = module_suffix(paths[i]);
 		bool seen = false;
 
 		snprintf(src, sizeof(src), "%s%s",
 			 l->modroot && strcmp(l->modroot, "/") ? l->modroot : "", paths[i]);
+		/* Shipped decompressed, under its name without the suffix. */
+		paths[i][strlen(paths[i]) - sfx] = '\0';
 		for (size_t j = 0; j < l->n_modules; j++)
 			seen = seen || strcmp(l->modules[j], paths[i]) == 0;
 		if (seen)
 			continue;
+		if (sfx) {
+			r = decompress_module(src, &plain, &e.data_len);
+			if (r < 0) {
+				seterr(err, err_len, "cannot decompress module '%s': %s", src, strerror(-r));
+				break;
+			}
+			e.source = NULL;
+			e.data = plain;
+		}
 		r = initrd_list_add(l, &e);
 		if (r < 0) {
 			seterr(err, err_len, "cannot add module '%s': %s", paths[i], strerror(-r));

@@ -14,7 +14,6 @@
 #include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/resource.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/ioctl.h>
@@ -102,93 +101,8 @@ static bool root_is_initial(void)
 	return false;
 }
 
-static int copy_file(int sfd, int dfd, const char *name, const struct stat *st)
+int launcher_boot_move_root(void)
 {
-	_cleanup_close_ int in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_close_ int out = -1;
-	off_t left = st->st_size;
-
-	if (in < 0)
-		return -errno;
-	out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st->st_mode & 07777);
-	if (out < 0)
-		return -errno;
-	while (left > 0) {
-		ssize_t n = sendfile(out, in, NULL, (size_t)left);
-
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		left -= n;
-	}
-	return 0;
-}
-
-/* Copies the tree of sfd into dfd, staying on one device; then deletes what it copied. */
-static int copy_tree(int sfd, int dfd, dev_t dev, bool remove_src)
-{
-	DIR *d = fdopendir(sfd);
-	struct dirent *de;
-	int r = 0;
-
-	if (!d)
-		return -errno;
-	while (r >= 0 && (de = readdir(d))) {
-		struct stat st;
-		int s2, d2;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    !strcmp(de->d_name, NEWROOT + 1))
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return closedir(d), -errno;
-		if (st.st_dev != dev)
-			continue;	/* a mount point: not part of the initramfs */
-		if (S_ISDIR(st.st_mode)) {
-			if (mkdirat(dfd, de->d_name, st.st_mode & 07777) < 0 && errno != EEXIST) {
-				r = -errno;
-				break;
-			}
-			s2 = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			d2 = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (s2 < 0 || d2 < 0) {
-				r = -errno;
-				if (s2 >= 0)
-					close(s2);
-				if (d2 >= 0)
-					close(d2);
-				break;
-			}
-			r = copy_tree(s2, d2, dev, remove_src);
-			close(d2);
-		} else if (S_ISREG(st.st_mode)) {
-			r = copy_file(dirfd(d), dfd, de->d_name, &st);
-		} else if (S_ISLNK(st.st_mode)) {
-			char t[4096];
-			ssize_t n = readlinkat(dirfd(d), de->d_name, t, sizeof(t) - 1);
-
-			if (n < 0) {
-				r = -errno;
-				break;
-			}
-			t[n] = '\0';
-			r = symlinkat(t, dfd, de->d_name) < 0 ? -errno : 0;
-		} else {
-			r = mknodat(dfd, de->d_name, st.st_mode, st.st_rdev) < 0 ? -errno : 0;
-		}
-		if (r >= 0)
-			(void)!fchownat(dfd, de->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
-		if (r >= 0 && remove_src)
-			(void)unlinkat(dirfd(d), de->d_name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0);
-	}
-	closedir(d);
-	return r;
-}
-
-int launcher_boot_move_root(char **argv)
-{
-	struct stat st;
-	int sfd, dfd, r;
-
 	if (mkdir("/proc", 0555) < 0 && errno != EEXIST)
 		return -errno;
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 && errno != EBUSY)
@@ -197,28 +111,22 @@ int launcher_boot_move_root(char **argv)
 		return 0;	/* /proc stays mounted; stage 1 finds it busy */
 	if (umount2("/proc", MNT_DETACH) < 0)
 		return -errno;
-	if (stat("/", &st) < 0)
+	/*
+	 * The initial rootfs has no parent mount, so pivot_root refuses it. A bind
+	 * mount of it, moved onto /, has one: no copy, no re-exec, and every file
+	 * keeps the mode the initrd gave it (the kernel's unpacking applies none of
+	 * PID 1's umask), which is what `veil measure --pcr` saw on the host.
+	 */
+	if (mkdir(NEWROOT, 0700) < 0 && errno != EEXIST)
 		return -errno;
-	if (mkdir(NEWROOT, 0755) < 0 && errno != EEXIST)
+	if (mount("/", NEWROOT, NULL, MS_BIND, NULL) < 0)
 		return -errno;
-	if (mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID, "mode=0755") < 0)
-		return -errno;
-	sfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	dfd = open(NEWROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sfd < 0 || dfd < 0)
-		return -errno;
-	/* Copy and delete in one pass, as switch_root does, so memory is not held twice. */
-	r = copy_tree(sfd, dfd, st.st_dev, true);
-	close(dfd);
-	if (r < 0)
-		return r;
 	if (chdir(NEWROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
 	    chdir("/") < 0)
 		return -errno;
-	/* Tells the re-executed veil-init (and its log) that the move happened. */
-	setenv("VEIL_MOVED_ROOT", "1", 1);
-	execv(argv[0], argv);
-	return -errno;
+	/* The mount point, empty now and visible in the new root: not part of the pod. */
+	(void)rmdir(NEWROOT);
+	return 1;
 }
 
 static int mount_one(const char *src, const char *dst, const char *type, unsigned long flags,

@@ -29,12 +29,13 @@ int launcher_boot_parse_cmdline(const char *cmdline, struct boot_options *o);
 void launcher_boot_options_done(struct boot_options *o);
 
 /*
- * When / is the initial rootfs (initramfs), copies it into a tmpfs, deletes
- * the original, moves the tmpfs onto / and re-executes argv[0]: pivot_root
- * (for the containers) refuses the initial rootfs. Returns only when no move
- * was needed (0) or on failure (-errno).
+ * When / is the initial rootfs (initramfs), which pivot_root (for the
+ * containers) refuses because it has no parent mount: bind-mounts it onto a
+ * directory inside itself, moves that mount onto / and chroots into it, in
+ * place (no copy, no re-exec). Returns 1 when it moved the root, 0 when no
+ * move was needed, -errno on failure.
  */
-int launcher_boot_move_root(char **argv);
+int launcher_boot_move_root(void);
 /* Mounts proc, sysfs, devtmpfs, devpts, /run, securityfs, cgroup2, bpffs. */
 int launcher_boot_mount_api(void);
 /* No core dumps, not dumpable, memory locked, fds >= 3 closed. */

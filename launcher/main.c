@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <seccomp.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -352,6 +353,51 @@ static void free_units(struct launcher_pod *pod)
 	pod->units = NULL;
 }
 
+/*
+ * The BPF LSM policy loads in a thread of PID 1 while stage 1 loads the
+ * modules and brings up the network (libbpf's BTF work, the verifier and the
+ * attach are most of veil-init's boot under TCG). run_pod() joins it before
+ * any bundle is read, measured or started, and fails closed as before.
+ */
+static struct {
+	pthread_t thread;
+	bool started, joined;
+	struct launcher_lsm *pol;
+	int r;
+} lsm_loader;
+
+static void *lsm_load_thread(void *arg)
+{
+	sigset_t all;
+
+	(void)arg;
+	/* Signals are PID 1's main thread's to handle. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	lsm_loader.r = launcher_lsm_load(&lsm_loader.pol);
+	return NULL;
+}
+
+static void lsm_load_start(void)
+{
+	if (lsm_loader.started || lsm_loader.joined)
+		return;
+	lsm_loader.started = pthread_create(&lsm_loader.thread, NULL, lsm_load_thread, NULL) == 0;
+}
+
+/* The loaded policy (NULL when BPF LSM is not active), or -errno: loaded here if no thread ran. */
+static int lsm_load_join(struct launcher_lsm **ret)
+{
+	if (lsm_loader.started)
+		pthread_join(lsm_loader.thread, NULL);
+	else if (!lsm_loader.joined)
+		lsm_loader.r = launcher_lsm_load(&lsm_loader.pol);
+	lsm_loader.started = false;
+	lsm_loader.joined = true;
+	*ret = lsm_loader.pol;
+	return lsm_loader.r;
+}
+
 static int run_pod(void)
 {
 	struct launcher_decryptd *dd = NULL;
@@ -369,7 +415,7 @@ static int run_pod(void)
 	/* Policy first: loaded and held by PID 1 before any container is measured or started. */
 	struct launcher_lsm *lsm_pol = NULL;
 
-	r = launcher_lsm_load(&lsm_pol);
+	r = lsm_load_join(&lsm_pol);
 	if (r < 0)
 		launcher_emergency(opts.sandbox, "BPF LSM is active but its policy failed to load: %s",
 				   strerror(-r));
@@ -507,10 +553,11 @@ static int run_pod(void)
 	return status;
 }
 
-static int pid1_main(char **argv)
+static int pid1_main(void)
 {
 	_cleanup_free_ char *cmdline = NULL;
 	size_t n;
+	bool moved_root = false;
 	int r;
 
 	log_set_prefix("veil-init");
@@ -521,13 +568,16 @@ static int pid1_main(char **argv)
 	if (!opts.sandbox) {
 		/* Ctrl-Alt-Del becomes SIGINT: a graceful shutdown, not an instant reboot. */
 		(void)reboot(RB_DISABLE_CAD);
-		r = launcher_boot_move_root(argv);
+		r = launcher_boot_move_root();
 		if (r < 0) {
 			(void)log_set_sinks(LOG_SINK_KMSG | LOG_SINK_CONSOLE);
-			launcher_emergency(false, "Failed to move the root to a tmpfs: %s", strerror(-r));
+			launcher_emergency(false, "Failed to move the root off the initramfs: %s", strerror(-r));
 		}
+		moved_root = r > 0;
 		r = launcher_boot_mount_api();
 		(void)log_set_sinks(LOG_SINK_KMSG | LOG_SINK_CONSOLE);
+		/* Needs sysfs, securityfs and bpffs: from here it overlaps the modules and network. */
+		lsm_load_start();
 		if (r < 0)
 			launcher_emergency(false, "Stage 1 failed: %s", strerror(-r));
 		if (fd_read_file("/proc/cmdline", BOOT_CMDLINE_MAX, &cmdline, &n) >= 0 &&
@@ -556,10 +606,8 @@ static int pid1_main(char **argv)
 	}
 	log_set_level(opts.loglevel);
 	log_info("veil-init starting%s", opts.sandbox ? " in sandbox mode" : " as PID 1");
-	if (getenv("VEIL_MOVED_ROOT")) {
-		log_info("moved the initramfs into a tmpfs root (pivot_root works from here)");
-		unsetenv("VEIL_MOVED_ROOT");
-	}
+	if (moved_root)
+		log_info("moved the initramfs onto a bind mount of itself as / (pivot_root works from here)");
 	r = run_pod();
 	if (opts.sandbox)
 		return r;
@@ -575,7 +623,7 @@ static void forward(int sig)
 }
 
 /* The outer process: starts PID 1 of new PID + mount namespaces, forwards signals, returns its status. */
-static int sandbox_main(char **argv)
+static int sandbox_main(void)
 {
 	struct clone_args a = { .flags = CLONE_NEWPID | CLONE_NEWNS, .exit_signal = SIGCHLD };
 	struct sigaction sa = { .sa_handler = forward };
@@ -590,7 +638,7 @@ static int sandbox_main(char **argv)
 	}
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		_exit(pid1_main(argv));
+		_exit(pid1_main());
 	}
 	sandbox_child = pid;
 	sigaction(SIGTERM, &sa, NULL);
@@ -624,7 +672,7 @@ int main(int argc, char **argv)
 
 	log_set_prefix("veil-init");
 	if (getpid() == 1)
-		return pid1_main(argv);
+		return pid1_main();
 	while ((c = getopt_long(argc, argv, "vh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -664,5 +712,5 @@ int main(int argc, char **argv)
 		log_err("--sandbox needs root (namespaces, cgroups, mounts)");
 		return 1;
 	}
-	return sandbox_main(argv);
+	return sandbox_main();
 }

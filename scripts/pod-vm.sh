@@ -85,5 +85,5 @@ pod_vm_boot() {
 	cp -a "$work/vm/tpm" "$work/vm/tpm-$1"
 	VEIL_SRCDIR=$src VEIL_BUILDDIR=$out "$src/tests/vm/run-in-guest" --initrd "$initrd" \
 		--tpm-state "$work/vm/tpm-$1" --net "$port" --append "veil.net=eth0:10.0.2.15/24${3:+ $3}" \
-		--marker "$2" --name "$1" --timeout "${VEIL_VM_TIMEOUT:-300}" --cpu max
+		--marker "$2" --name "$1" --timeout "${VEIL_VM_TIMEOUT:-300}" --cpu max --smp "${VEIL_VM_SMP:-1}"
 }

@@ -3,9 +3,12 @@
 #include "tests/harness.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "initrd/list.h"
+#include "lib/cleanup.h"
 #include "lib/fd.h"
 
 static struct initrd_list *parse(const char *text, int *ret, char *err, size_t err_len)
@@ -260,6 +263,53 @@ TEST(module_adds_dependencies_first_and_writes_the_load_order)
 	EXPECT_EQ(-ENOENT, r);
 	EXPECT_NONNULL(strstr(err, "modprobe --show-depends 'veil_no_such_module'"));
 	initrd_list_free(l);
+}
+
+TEST(compressed_module_is_shipped_decompressed_under_its_plain_name)
+{
+	char tmp[] = "/tmp/veil-initrd-XXXXXX", p[4096], cmd[8192], *kver, err[512], text[512];
+	_cleanup_free_ char *orig = NULL;
+	const struct initrd_entry *e;
+	struct initrd_list *l;
+	size_t n, olen;
+	int r;
+
+	snprintf(p, sizeof(p), "%s/vm/kernel/6.1/kver", harness_builddir());
+	ASSERT_EQ(0, fd_read_file(p, 256, &kver, &n));
+	kver[strcspn(kver, "\n")] = '\0';
+	snprintf(p, sizeof(p), "/lib/modules/%s/kernel/drivers/misc/pvpanic/pvpanic.ko", kver);
+	if (access(p, R_OK) != 0) {
+		free(kver);
+		SKIP("no uncompressed pvpanic.ko of the test bed kernel on this host");
+	}
+	ASSERT_EQ(0, fd_read_file(p, 64 << 20, &orig, &olen));
+	ASSERT_NONNULL(mkdtemp(tmp));
+	/* A module tree as Debian's 6.12 ships it: .ko.xz, indexed by depmod. */
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s/lib/modules/%s/kernel && xz -c %s >%s/lib/modules/%s/kernel/pvpanic.ko.xz"
+		 " && depmod -b %s %s", tmp, kver, p, tmp, kver, tmp, kver);
+	ASSERT_EQ(0, system(cmd));
+	snprintf(text, sizeof(text), "kernel %s %s\nmodule pvpanic\n", kver, tmp);
+	l = parse(text, &r, err, sizeof(err));
+	TH_LOG("%s", err);
+	ASSERT_EQ(0, r);
+	snprintf(p, sizeof(p), "lib/modules/%s/kernel/pvpanic.ko", kver);
+	e = find(l, p);
+	ASSERT_NONNULL(e);
+	/* The kernel's bytes, decompressed at build time: finit_module needs no flag. */
+	ASSERT_NONNULL(e->data);
+	EXPECT_EQ(olen, e->data_len);
+	EXPECT_EQ(0, memcmp(orig, e->data, olen));
+	snprintf(p, sizeof(p), "lib/modules/%s/kernel/pvpanic.ko.xz", kver);
+	EXPECT_NULL(find(l, p));
+	e = find(l, INITRD_MODULES_FILE);
+	ASSERT_NONNULL(e);
+	EXPECT_NONNULL(strstr(e->data, "/pvpanic.ko\n"));
+	EXPECT_NULL(strstr(e->data, ".xz"));
+	initrd_list_free(l);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+	EXPECT_EQ(0, system(cmd));
+	free(kver);
 }
 
 static const struct {

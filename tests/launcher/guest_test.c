@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * veil-init as the real PID 1 of a QEMU guest (tests/vm/run-in-guest, TCG on
- * these machines): stage 1, the move off the initramfs into a tmpfs root,
+ * these machines): stage 1, the move off the initial rootfs (a bind mount of it as /),
  * pure cgroup2 with controllers (a fork bomb stays inside pids.max), the
  * TPM measurement, and the power-off at the end.
  */
@@ -78,7 +78,7 @@ TEST_TIMEOUT(veil_init_boots_as_pid_1_contains_a_fork_bomb_and_powers_off, 600)
 		TH_LOG("run-in-guest exited %d:\n%s", st, out);
 	EXPECT_EQ(0, st);
 	EXPECT_TRUE(has(out, "veil-init: veil-init starting as PID 1"));
-	EXPECT_TRUE(has(out, "moved the initramfs into a tmpfs root"));
+	EXPECT_TRUE(has(out, "moved the initramfs onto a bind mount of itself as /"));
 	EXPECT_TRUE(has(out, "measurements go to TPM PCR 23"));
 	EXPECT_TRUE(has(out, "container 'bomb': cgroup limits enforced (memory.max 33554432, pids.max 24"));
 	EXPECT_NULL(strstr(out, "NOT enforced"));
