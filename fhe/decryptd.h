@@ -201,6 +201,8 @@ int decryptd_model_decrypt(const struct decryptd_model *m, const struct decryptd
 int decryptd_harden(bool *ret_locked);
 /* no_new_privs and the syscall allowlist, on every thread (TSYNC). */
 int decryptd_seccomp(void);
+/* That allowlist, built (a scmp_filter_ctx; seccomp_release it), not loaded. */
+int decryptd_seccomp_build(void **ret);
 /* Reads key DESC (a "user" or "logon"-readable key in the session keyring) into secmem. */
 int decryptd_key_read(const char *desc, uint8_t **ret, size_t *ret_len);
 

@@ -29,18 +29,22 @@
 #include "lib/cleanup.h"
 #include "lib/fd.h"
 #include "lib/log.h"
+#include "launcher/lsm.h"
 
 #define DD_NAME MANIFEST_DECRYPTD_NAME
 #define DD_CONFIG LAUNCHER_DD_DIR "/decryptd.json"
 #define DD_SOCKET LAUNCHER_DD_SOCK_DIR "/decryptd.sock"
 #define DD_RECEIPTS LAUNCHER_DD_DIR "/receipts"
 #define DD_ERR_MAX 256
+#define DD_SET_UP '\1'	/* the child's word: set up, waiting to enter its cgroup */
 
 struct launcher_decryptd {
 	const struct manifest *m;
 	struct keyring *kr;
 	char exe[4096];
 	char *cgroup;		/* its leaf */
+	struct launcher_lsm *lsm;	/* NULL: BPF LSM not active (degraded mode) */
+	uint64_t cgid;		/* its leaf's id, registered with the LSM (0: not) */
 	key_serial_t ring;	/* veil:ctr:veil-decryptd, linking the FHE key */
 	pid_t pid;		/* 0: not running */
 	int pidfd;
@@ -209,9 +213,17 @@ static void __attribute__((noreturn)) child_fail(int err_fd, const char *what)
 }
 
 /*
- * In the forked child, still uid 0 with every capability: join the key's
- * ring, make the file system read-only but for the service's tmpfs, drop
- * every capability but CAP_IPC_LOCK (for mlockall), no new privileges, exec. The service then hardens itself further (seccomp).
+ * In the forked child, still uid 0 with every capability and still in PID 1's
+ * cgroup: join the key's ring, make the file system read-only but for the
+ * service's tmpfs, drop every capability but CAP_IPC_LOCK (for mlockall), no
+ * new privileges; then say so and wait while PID 1 moves it into its own
+ * cgroup, and exec. The service then hardens itself further (seccomp).
+ *
+ * The order is the LSM's (docs/threat-model.md): its cgroup is registered and
+ * sealed by the first exec in it, after which the policy refuses mounts and
+ * linking keys there. A restarted service must still join its ring and make
+ * its mounts, so all of that happens outside the cgroup, and the child
+ * enters it when nothing is left but execve.
  */
 static void __attribute__((noreturn)) child_main(const struct launcher_decryptd *d, int sync_fd,
 						 int err_fd)
@@ -255,6 +267,9 @@ static void __attribute__((noreturn)) child_main(const struct launcher_decryptd 
 	cap_free(caps);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(err_fd, "Failed to set no_new_privs");
+	b = DD_SET_UP;
+	if (write(err_fd, &b, 1) != 1 || read(sync_fd, &b, 1) != 1)
+		_exit(127);
 	execve(d->exe, argv, envp);
 	child_fail(err_fd, "Failed to execute veil-decryptd");
 }
@@ -287,33 +302,24 @@ static void log_exit(const char *what, const siginfo_t *si)
 static int spawn(struct launcher_decryptd *d)
 {
 	int sync_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, pidfd = -1;
-	_cleanup_close_ int cgfd = -1;
 	struct clone_args a = { 0 };
 	char msg[DD_ERR_MAX];
-	bool moved = true;
 	ssize_t n;
 	pid_t pid;
 	int r = 0;
 
-	cgfd = open(d->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cgfd < 0)
-		return log_err("Failed to open cgroup '%s': %m", d->cgroup);
 	if (pipe2(sync_p, O_CLOEXEC) < 0 || pipe2(err_p, O_CLOEXEC) < 0) {
 		r = log_err("Failed to create pipes for veil-decryptd: %m");
 		goto out;
 	}
-	/* Not a new PID namespace: SO_PEERCRED must name the peers as /proc shows them. */
-	a.flags = CLONE_PIDFD | CLONE_INTO_CGROUP | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC |
-		  CLONE_NEWUTS;
+	/*
+	 * Not a new PID namespace: SO_PEERCRED must name the peers as /proc shows
+	 * them. Not CLONE_INTO_CGROUP: it enters its cgroup after its set-up.
+	 */
+	a.flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
 	a.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	a.exit_signal = SIGCHLD;
-	a.cgroup = (uint64_t)cgfd;
 	pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
-	if (pid < 0 && (errno == EINVAL || errno == E2BIG || errno == EOPNOTSUPP)) {
-		a.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
-		moved = false;
-		pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
-	}
 	if (pid < 0) {
 		r = log_err("Failed to start veil-decryptd: clone3: %m");
 		goto out;
@@ -326,14 +332,27 @@ static int spawn(struct launcher_decryptd *d)
 	close(sync_p[0]);
 	close(err_p[1]);
 	sync_p[0] = err_p[1] = -1;
-	if (!moved) {
+	if (write(sync_p[1], "1", 1) != 1)
+		r = log_err("Failed to release veil-decryptd: %m");
+	/* Set up (one byte), or why not (a message, then EOF). */
+	n = r == 0 ? read(err_p[0], msg, sizeof(msg) - 1) : 0;
+	if (r == 0 && !(n == 1 && msg[0] == DD_SET_UP)) {
+		if (n > 0) {
+			msg[n] = '\0';
+			log_err("veil-decryptd: %s", msg);
+		} else {
+			log_err("veil-decryptd: exited during its set-up");
+		}
+		r = -ECANCELED;
+	}
+	if (r == 0) {
 		r = move_into(pid, d->cgroup);
 		if (r < 0) {
 			errno = -r;
 			log_err("Failed to move veil-decryptd into '%s': %m", d->cgroup);
 		}
 	}
-	if (r == 0 && write(sync_p[1], "1", 1) != 1)
+	if (r == 0 && write(sync_p[1], "2", 1) != 1)
 		r = log_err("Failed to release veil-decryptd: %m");
 	close(sync_p[1]);
 	sync_p[1] = -1;
@@ -416,29 +435,16 @@ static int wait_ready(struct launcher_decryptd *d)
 	return -ETIMEDOUT;
 }
 
-static bool on_exit_cb(struct launcher_pod *pod, const siginfo_t *si, void *arg)
+/* The next attempt after the policy's backoff, or none when the restarts are used up. */
+static void schedule_restart(struct launcher_decryptd *d, const struct manifest_decryptd *p)
 {
-	struct launcher_decryptd *d = arg;
-	const struct manifest_decryptd *p = &pod->m->dd;
 	struct itimerspec its = { 0 };
-	bool again;
 	uint64_t delay;
 
-	if (!d->pid || si->si_pid != d->pid)
-		return false;
-	log_exit("exited", si);
-	close(d->pidfd);
-	d->pidfd = -1;
-	d->pid = 0;
-	again = p->restart == LAUNCHER_RESTART_ALWAYS ||
-		(p->restart == LAUNCHER_RESTART_ON_FAILURE &&
-		 (si->si_code != CLD_EXITED || si->si_status != 0));
-	if (!again || d->halted)
-		return true;
 	if (d->restarts >= p->restart_max) {
 		log_err("veil-decryptd: restarted %u times, giving up; decryption is unavailable",
 			d->restarts);
-		return true;
+		return;
 	}
 	delay = p->backoff_ms;
 	for (unsigned int i = 0; i < d->restarts && delay < p->backoff_max_ms; i++)
@@ -452,6 +458,25 @@ static bool on_exit_cb(struct launcher_pod *pod, const siginfo_t *si, void *arg)
 	its.it_value.tv_nsec = (long)(delay % 1000) * 1000000;
 	if (timerfd_settime(d->tfd, 0, &its, NULL) < 0)
 		log_err("veil-decryptd: Failed to arm its restart timer: %m");
+}
+
+static bool on_exit_cb(struct launcher_pod *pod, const siginfo_t *si, void *arg)
+{
+	struct launcher_decryptd *d = arg;
+	const struct manifest_decryptd *p = &pod->m->dd;
+	bool again;
+
+	if (!d->pid || si->si_pid != d->pid)
+		return false;
+	log_exit("exited", si);
+	close(d->pidfd);
+	d->pidfd = -1;
+	d->pid = 0;
+	again = p->restart == LAUNCHER_RESTART_ALWAYS ||
+		(p->restart == LAUNCHER_RESTART_ON_FAILURE &&
+		 (si->si_code != CLD_EXITED || si->si_status != 0));
+	if (again && !d->halted)
+		schedule_restart(d, p);
 	return true;
 }
 
@@ -460,17 +485,21 @@ static int on_timer(struct launcher_pod *pod, void *arg)
 	struct launcher_decryptd *d = arg;
 	uint64_t exp;
 
-	(void)pod;
-	if (read(d->tfd, &exp, sizeof(exp)) != (ssize_t)sizeof(exp) || d->pid)
+	if (read(d->tfd, &exp, sizeof(exp)) != (ssize_t)sizeof(exp) || d->pid || d->halted)
 		return 0;
 	/* Not waited for: PID 1's loop does not block. Clients retry meanwhile. */
-	return spawn(d);
+	if (spawn(d) < 0)
+		/* Counted like an exit: the policy's next attempt, or it gives up. */
+		schedule_restart(d, &pod->m->dd);
+	return 0;
 }
 
 static void dd_free(struct launcher_decryptd *d)
 {
 	if (d->tfd >= 0)
 		close(d->tfd);
+	if (d->cgid)
+		(void)launcher_lsm_remove(d->lsm, d->cgid);
 	if (d->cgroup) {
 		(void)launcher_cgroup_remove(d->cgroup);
 		free(d->cgroup);
@@ -498,7 +527,8 @@ static void on_revoked(struct launcher_pod *pod, const char *why, void *arg)
 }
 
 int launcher_decryptd_start(struct launcher_pod *pod, struct keyring *kr,
-			    const struct launcher_cgroups *cg, struct launcher_decryptd **ret)
+			    const struct launcher_cgroups *cg, struct launcher_lsm *lsm,
+			    struct launcher_decryptd **ret)
 {
 	const struct manifest *m = pod->m;
 	const struct manifest_resource *res = NULL;
@@ -523,6 +553,7 @@ int launcher_decryptd_start(struct launcher_pod *pod, struct keyring *kr,
 		return -ENOMEM;
 	d->m = m;
 	d->kr = kr;
+	d->lsm = lsm;
 	d->pidfd = -1;
 	d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (d->tfd < 0) {
@@ -543,6 +574,14 @@ int launcher_decryptd_start(struct launcher_pod *pod, struct keyring *kr,
 	r = launcher_cgroup_leaf(cg, DD_NAME, &limits, &d->cgroup);
 	if (r < 0)
 		goto fail;
+	/* Confined like a container: its ring and its key, nothing else (lsm.h). */
+	if (lsm) {
+		r = launcher_lsm_add_decryptd(lsm, kr, m, d->cgroup, d->ring, &d->cgid);
+		if (r < 0) {
+			log_err("veil-decryptd: Failed to register it with the LSM: %s", strerror(-r));
+			goto fail;
+		}
+	}
 	r = make_dirs();
 	if (r == 0)
 		r = write_config(pod, desc);

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "ebpf/isolation.h"
+#include "fhe/decryptd.h"
 #include "keyring/keyring.h"
 #include "launcher/lsm.h"
 #include "launcher/seccomp_default.h"
@@ -153,6 +154,40 @@ int launcher_lsm_grant_pod(struct launcher_lsm *l, const struct keyring *kr,
 	return n;
 }
 
+int launcher_lsm_add_decryptd(struct launcher_lsm *l, const struct keyring *kr,
+			      const struct manifest *m, const char *cgroup_path, int32_t ring,
+			      uint64_t *ret_cgid)
+{
+	key_serial_t k;
+	uint64_t id;
+	int r;
+
+	if (!l || !kr || !m || !m->decryptd || ring <= 0)
+		return -EINVAL;
+	r = launcher_lsm_add(l, MANIFEST_DECRYPTD_NAME, cgroup_path, 0, &id);
+	if (r < 0)
+		return r;
+	/* Its ring is made after launcher_lsm_grant_pod protected veil's: granting protects it. */
+	r = ebpf_isolation_grant_key(l->iso, ring, id);
+	if (r == 0)
+		r = resource_serial(m, kr, m->decryptd_key, &k);
+	if (r == 0)
+		r = ebpf_isolation_grant_key(l->iso, k, id);
+	if (r < 0) {
+		(void)ebpf_isolation_remove_container(l->iso, id);
+		return r;
+	}
+	log_debug("LSM: veil-decryptd granted ring %d and key %d", (int)ring, (int)k);
+	if (ret_cgid)
+		*ret_cgid = id;
+	return 0;
+}
+
+int launcher_lsm_remove(struct launcher_lsm *l, uint64_t cgid)
+{
+	return l ? ebpf_isolation_remove_container(l->iso, cgid) : -EINVAL;
+}
+
 static void on_denial(const struct ebpf_denial *d, const char *name, void *userdata)
 {
 	struct launcher_lsm *l = userdata;
@@ -219,27 +254,52 @@ int launcher_lsm_seccomp_digest(const struct oci_config *cfg, char hex[65])
 	return r;
 }
 
-static json_t *container_json(const struct manifest *m, const struct manifest_container *mc,
-			      const char *seccomp)
+/* One cgroup's entry: the URIs of the resources `names` grants it, raw sockets, seccomp. */
+static json_t *unit_json(const struct manifest *m, const char *name, char *const *names,
+			 size_t n_names, bool raw_sockets, const char *seccomp)
 {
 	json_t *keys = json_array(), *o;
 
 	if (!keys)
 		return NULL;
-	for (size_t k = 0; k < mc->n_keys; k++) {
+	for (size_t k = 0; k < n_names; k++) {
 		const char *uri = NULL;
 
 		for (size_t j = 0; j < m->n_resources; j++)
-			if (!strcmp(m->resources[j].name, mc->keys[k]))
+			if (!strcmp(m->resources[j].name, names[k]))
 				uri = m->resources[j].uri;
 		if (!uri || json_array_append_new(keys, json_string(uri)) < 0) {
 			json_decref(keys);
 			return NULL;
 		}
 	}
-	o = json_pack("{s:o,s:s,s:b,s:s+}", "keys", keys, "name", mc->name, "raw_sockets",
-		      (int)mc->raw_sockets, "seccomp", "sha256:", seccomp);
+	o = json_pack("{s:o,s:s,s:b,s:s+}", "keys", keys, "name", name, "raw_sockets",
+		      (int)raw_sockets, "seccomp", "sha256:", seccomp);
 	return o;
+}
+
+static json_t *container_json(const struct manifest *m, const struct manifest_container *mc,
+			      const char *seccomp)
+{
+	return unit_json(m, mc->name, mc->keys, mc->n_keys, mc->raw_sockets, seccomp);
+}
+
+/* veil-decryptd: its one key, no raw sockets, the allowlist it installs in itself. */
+static json_t *decryptd_json(const struct manifest *m)
+{
+	char *key = m->decryptd_key;
+	void *ctx = NULL;
+	char hex[65];
+	int r;
+
+	r = decryptd_seccomp_build(&ctx);
+	if (r == 0)
+		r = launcher_seccomp_digest(ctx, hex);
+	if (ctx)
+		seccomp_release(ctx);
+	if (r < 0 || !key)
+		return NULL;
+	return unit_json(m, MANIFEST_DECRYPTD_NAME, &key, 1, false, hex);
 }
 
 char *launcher_lsm_event_json(bool enforcing, const struct manifest *m,
@@ -267,6 +327,10 @@ char *launcher_lsm_event_json(bool enforcing, const struct manifest *m,
 	ctrs = NULL;
 	if (!o)
 		return NULL;
+	if (m->decryptd && json_object_set_new(o, "decryptd", decryptd_json(m)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
 	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	return s;

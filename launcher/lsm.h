@@ -55,6 +55,17 @@ int launcher_lsm_grant_key(struct launcher_lsm *l, int32_t serial, uint64_t cgid
 int launcher_lsm_grant_pod(struct launcher_lsm *l, const struct keyring *kr,
 			   const struct launcher_pod *pod);
 
+/*
+ * veil-decryptd's cgroup joins the policy like a container's (no raw
+ * sockets), granted its ring and the FHE key the manifest names for it
+ * (decryptd.key), nothing else. Its denials are logged as 'veil-decryptd'.
+ */
+int launcher_lsm_add_decryptd(struct launcher_lsm *l, const struct keyring *kr,
+			      const struct manifest *m, const char *cgroup_path, int32_t ring,
+			      uint64_t *ret_cgid);
+/* Forgets a registered cgroup (its leaf is about to go). */
+int launcher_lsm_remove(struct launcher_lsm *l, uint64_t cgid);
+
 /* Adds the denial ring buffer to the pod's event loop. */
 int launcher_lsm_watch(struct launcher_lsm *l, struct launcher_pod *pod);
 /* Logs pending denials now (also what the loop calls); returns how many. */
@@ -71,7 +82,11 @@ int launcher_lsm_seccomp_digest(const struct oci_config *cfg, char hex[65]);
  *   {"bpf":"sha256:<object>"|"inactive","containers":[{"keys":[URI...],
  *    "name":"…","raw_sockets":bool,"seccomp":"sha256:…"}...],"version":1}
  * seccomp[i] is container i's digest (manifest order), NULL for a container
- * veil-init refused (then it is left out). malloc'd, NULL on failure.
+ * veil-init refused (then it is left out). A manifest with a decryptd
+ * section adds "decryptd":{"keys":[URI],"name":"veil-decryptd",
+ * "raw_sockets":false,"seccomp":"sha256:…"}: the filter veil-decryptd
+ * installs in itself (fhe/decryptd.h), which is as static as the binary.
+ * malloc'd, NULL on failure.
  */
 char *launcher_lsm_event_json(bool enforcing, const struct manifest *m,
 			      const char *const *seccomp);

@@ -433,7 +433,7 @@ static int run_pod(void)
 		}
 	}
 	/* The decryption service holds the FHE key: up before the containers, or none starts. */
-	if (m->decryptd && launcher_decryptd_start(&pod, kr, &cg, &dd) < 0) {
+	if (m->decryptd && launcher_decryptd_start(&pod, kr, &cg, lsm_pol, &dd) < 0) {
 		if (kr)
 			keyring_revoke_all(kr);
 		keyring_free(kr);

@@ -4,14 +4,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "launcher/confine.h"
 #include "lib/cleanup.h"
 #include "lib/fd.h"
 #include "lib/log.h"
@@ -314,26 +320,6 @@ static int read_key(struct keyring *kr, const char *uri, uint8_t **ret, size_t *
 }
 
 /* ocicrypt's KEK lookup for annotation packets: only from veil's keyring. */
-static int kbs_get(void *ctx, const char *uri, uint8_t **ret, size_t *ret_len)
-{
-	struct keyring *kr = ctx;
-	int r = read_key(kr, uri, ret, ret_len);
-
-	return r == -ENOKEY ? -ENOENT : r;
-}
-
-struct held_keys {
-	struct ocicrypt_secret s[MANIFEST_KEYS_MAX];
-	size_t n;
-};
-
-static void held_keys_wipe(struct held_keys *h)
-{
-	for (size_t i = 0; i < h->n; i++)
-		secmem_free((void *)h->s[i].data);	/* wipes, then unmaps */
-	h->n = 0;
-}
-
 static int make_bundle(struct launcher_pod_images *pi, struct slot *s)
 {
 	char path[PATH_MAX];
@@ -365,15 +351,262 @@ static int make_bundle(struct launcher_pod_images *pi, struct slot *s)
 	return 0;
 }
 
+/* What the unpacker tells PID 1 on its pipe: fixed size, no pointers. */
+struct unpack_report {
+	int r;
+	int landlock;
+	char what[16];
+	struct unpack_stats st;
+	char msg[sizeof(((struct vjson_err *)0)->msg)];
+};
+
+/*
+ * The keys of one image, handed from PID 1 to its unpacker. The unpacker
+ * cannot read them from the keyring itself: veil's keyring hangs off PID 1's
+ * process keyring, which a fork does not inherit, and secmem is never seen by
+ * a child. So PID 1 copies exactly this image's keys into one private mapping
+ * that is locked and kept out of core dumps but inherited across fork(); right
+ * after the fork PID 1 wipes and unmaps its side, the unpacker wipes its copy
+ * when it is done. Pointers into the mapping are valid in both processes.
+ */
+struct unpacker_keys {
+	struct ocicrypt_secret jwe[MANIFEST_KEYS_MAX];
+	size_t n_jwe;
+	struct {
+		const char *uri;	/* borrowed from uris */
+		const uint8_t *data;
+		size_t len;
+	} kbs[POD_IMAGE_KIDS_MAX];
+	size_t n_kbs;
+	json_t *uris;
+	uint8_t *map;
+	size_t map_len, used;
+};
+
+static void unpacker_keys_wipe(struct unpacker_keys *k)
+{
+	if (k->map) {
+		explicit_bzero(k->map, k->map_len);
+		munmap(k->map, k->map_len);
+	}
+	json_decref(k->uris);
+	*k = (struct unpacker_keys){ .n_jwe = 0 };
+}
+
+/* Reads a key into the hand-over mapping, growing nothing: sized by the caller. */
+static int handover_put(struct unpacker_keys *k, struct keyring *kr, const char *uri,
+			const uint8_t **ret, size_t *ret_len)
+{
+	uint8_t *p;
+	size_t n;
+	int r = read_key(kr, uri, &p, &n);
+
+	if (r < 0)
+		return r;
+	if (n > k->map_len - k->used) {
+		secmem_free(p);
+		return -E2BIG;
+	}
+	memcpy(k->map + k->used, p, n);
+	secmem_free(p);
+	*ret = k->map + k->used;
+	*ret_len = n;
+	k->used += n;
+	return 0;
+}
+
+/* PID 1, before the fork: this image's keys, and only those, into a fresh mapping. */
+static int unpacker_keys_take(struct launcher_pod_images *pi, struct slot *s, struct keyring *kr,
+			      struct unpacker_keys *k, struct vjson_err *e)
+{
+	const struct manifest_image *im = s->mc->image;
+	size_t n_uris, i;
+	json_t *u;
+	int r;
+
+	if (!kr)
+		return 0;
+	r = launcher_image_kbs_uris(s->img, &k->uris, e);
+	if (r < 0)
+		return r;
+	n_uris = json_array_size(k->uris);
+	if (n_uris > POD_IMAGE_KIDS_MAX)
+		n_uris = POD_IMAGE_KIDS_MAX;
+	k->map_len = (im->n_keys + n_uris) * KEYRING_PAYLOAD_MAX;
+	if (!k->map_len)
+		return 0;
+	k->map = mmap(NULL, k->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (k->map == MAP_FAILED) {
+		k->map = NULL;
+		return -errno;
+	}
+	/* Locked and out of core dumps; and nothing is in it yet when a call below fails. */
+	if (mlock(k->map, k->map_len) < 0 || madvise(k->map, k->map_len, MADV_DONTDUMP) < 0)
+		return -errno;
+	for (i = 0; i < im->n_keys; i++) {
+		const struct manifest_resource *res = resource_by_name(pi->m, im->keys[i]);
+
+		r = res ? handover_put(k, kr, res->uri, (const uint8_t **)&k->jwe[i].data,
+				       &k->jwe[i].len)
+			: -ENOKEY;
+		if (r < 0) {
+			snprintf(e->msg, sizeof(e->msg), "key '%s' is not in veil's keyring: %s",
+				 im->keys[i], strerror(-r));
+			return r;
+		}
+		k->n_jwe++;
+	}
+	json_array_foreach(k->uris, i, u) {
+		if (k->n_kbs >= n_uris)
+			break;
+		k->kbs[k->n_kbs].uri = json_string_value(u);
+		/* absent: unpacking says which layer's key is missing */
+		if (handover_put(k, kr, k->kbs[k->n_kbs].uri, &k->kbs[k->n_kbs].data,
+				 &k->kbs[k->n_kbs].len) == 0)
+			k->n_kbs++;
+	}
+	return 0;
+}
+
+static int unpacker_kbs_get(void *ctx, const char *uri, uint8_t **ret, size_t *ret_len)
+{
+	const struct unpacker_keys *k = ctx;
+
+	for (size_t i = 0; i < k->n_kbs; i++) {
+		if (strcmp(k->kbs[i].uri, uri))
+			continue;
+		*ret = secmem_alloc(k->kbs[i].len);
+		if (!*ret)
+			return -ENOMEM;
+		memcpy(*ret, k->kbs[i].data, k->kbs[i].len);
+		*ret_len = k->kbs[i].len;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * The unpacker: a fork of PID 1 that keeps only the pipe, the layout and the
+ * rootfs, confines itself (launcher/confine.h) and only then decrypts,
+ * decompresses and unpacks the layers. A parser bug in a layer reaches
+ * neither PID 1's memory (the other keys, the LSM links, the TPM) nor
+ * anything outside the rootfs it writes.
+ */
+static _Noreturn void unpacker(struct slot *s, struct unpacker_keys *k, int rootfd, int out)
+{
+	const struct manifest_image *im = s->mc->image;
+	struct ocicrypt_keys keys = { .jwe_keys = k->jwe, .n_jwe_keys = k->n_jwe };
+	struct unpack_opts uo = { .chown = -1, .allow_devices = im->allow_devices,
+				  .allow_setuid = im->allow_setuid };
+	cap_value_t caps[] = { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_MKNOD };
+	struct unpack_report rep = { 0 };
+	struct vjson_err e = { { 0 } };
+	int keep[3] = { out, rootfd, s->img->dirfd };
+	int r;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* PID 1's log fds are closed below; what matters goes back on the pipe. */
+	(void)log_set_sinks(0);
+	if (k->map) {
+		keys.kbs_get = unpacker_kbs_get;
+		keys.kbs_ctx = k;
+	}
+	r = fd_close_stray(keep, 3);
+	if (r == 0)
+		r = launcher_confine_helper(s->img->dirfd, rootfd, caps,
+					    sizeof(caps) / sizeof(caps[0]) - !im->allow_devices,
+					    &rep.landlock);
+	if (r < 0) {
+		snprintf(e.msg, sizeof(e.msg), "Failed to confine the unpacker: %s", strerror(-r));
+		snprintf(rep.what, sizeof(rep.what), "unpacker");
+	} else {
+		r = launcher_image_unpack(s->img, rootfd, &keys, &uo, &rep.st, &e);
+		if (r < 0)
+			snprintf(rep.what, sizeof(rep.what), "image");
+	}
+	if (k->map)
+		explicit_bzero(k->map, k->map_len);
+	rep.r = r;
+	memcpy(rep.msg, e.msg, sizeof(rep.msg));
+	(void)!fd_write_full(out, &rep, sizeof(rep));
+	_exit(r < 0 ? 1 : 0);
+}
+
+/* Runs the unpacker and waits for its report; a hung one is killed at the deadline. */
+static int run_unpacker(struct launcher_pod_images *pi, struct slot *s, struct keyring *kr,
+			int rootfd, struct unpack_report *rep)
+{
+	struct unpacker_keys k = { .n_jwe = 0 };
+	struct vjson_err e = { { 0 } };
+	int p[2], status = 0, r;
+	struct pollfd pfd;
+	ssize_t n;
+	pid_t pid;
+
+	r = unpacker_keys_take(pi, s, kr, &k, &e);
+	if (r < 0) {
+		unpacker_keys_wipe(&k);
+		snprintf(rep->what, sizeof(rep->what), "keys");
+		memcpy(rep->msg, e.msg, sizeof(rep->msg));
+		return r;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		unpacker_keys_wipe(&k);
+		return -errno;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		unpacker(s, &k, rootfd, p[1]);
+	}
+	/* PID 1's side of the keys goes now, whether or not the fork worked. */
+	unpacker_keys_wipe(&k);
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	close(p[1]);
+	pfd = (struct pollfd){ .fd = p[0], .events = POLLIN };
+	n = poll(&pfd, 1, POD_IMAGE_UNPACK_TIMEOUT_MS);
+	n = n > 0 ? fd_read_full(p[0], rep, sizeof(*rep)) : (n == 0 ? -ETIMEDOUT : -errno);
+	close(p[0]);
+	if (n == -ETIMEDOUT)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFSIGNALED(status)) {
+		snprintf(rep->what, sizeof(rep->what), "unpacker");
+		snprintf(rep->msg, sizeof(rep->msg), "%s (signal %d%s)",
+			 n == -ETIMEDOUT ? "timed out and was killed" : "was killed",
+			 WTERMSIG(status),
+			 WTERMSIG(status) == SIGSYS ? ": a system call outside its seccomp allowlist" : "");
+		return -ECHILD;
+	}
+	if (n != (ssize_t)sizeof(*rep)) {
+		snprintf(rep->what, sizeof(rep->what), "unpacker");
+		snprintf(rep->msg, sizeof(rep->msg), "ended (status %d) without a report",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return -ECHILD;
+	}
+	rep->what[sizeof(rep->what) - 1] = '\0';
+	rep->msg[sizeof(rep->msg) - 1] = '\0';
+	/* A report and an exit status that disagree: believe the failure. */
+	if (rep->r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		snprintf(rep->what, sizeof(rep->what), "unpacker");
+		snprintf(rep->msg, sizeof(rep->msg), "reported success but exited with status %d",
+			 WEXITSTATUS(status));
+		return -ECHILD;
+	}
+	return rep->r > 0 ? -EIO : rep->r;
+}
+
 int launcher_pod_image_unpack(struct launcher_pod_images *pi, size_t idx, struct keyring *kr,
 			      const char **ret_bundle)
 {
 	struct slot *s = &pi->slots[idx];
 	const struct manifest_image *im = s->mc->image;
-	struct held_keys held = { .n = 0 };
-	struct ocicrypt_keys keys = { .jwe_keys = held.s };
-	struct unpack_opts uo = { .chown = -1, .allow_devices = im->allow_devices,
-				  .allow_setuid = im->allow_setuid };
 	struct image_overrides ov = {
 		.entrypoint = (const char *const *)im->entrypoint,
 		.cmd = (const char *const *)im->cmd,
@@ -381,7 +614,7 @@ int launcher_pod_image_unpack(struct launcher_pod_images *pi, size_t idx, struct
 		.cwd = im->cwd,
 		.user = im->user,
 	};
-	struct unpack_stats st = { 0 };
+	struct unpack_report rep = { 0 };
 	struct vjson_err e = { { 0 } };
 	_cleanup_free_ char *cfg = NULL;
 	_cleanup_close_ int bfd = -1, rootfd = -1;
@@ -399,24 +632,6 @@ int launcher_pod_image_unpack(struct launcher_pod_images *pi, size_t idx, struct
 	if (r < 0)
 		return log_err("container '%s' refused: Failed to make a tmpfs bundle under '%s': %s",
 			       s->mc->name, pi->root, strerror(-r)), r;
-	/* The private keys the manifest names for this image's JWE recipients. */
-	for (size_t k = 0; kr && k < im->n_keys; k++) {
-		const struct manifest_resource *res = resource_by_name(pi->m, im->keys[k]);
-		uint8_t *p;
-		size_t n;
-
-		r = res ? read_key(kr, res->uri, &p, &n) : -ENOKEY;
-		if (r < 0) {
-			snprintf(e.msg, sizeof(e.msg), "key '%s' is not in veil's keyring: %s",
-				 im->keys[k], strerror(-r));
-			what = "keys";
-			goto fail;
-		}
-		held.s[held.n++] = (struct ocicrypt_secret){ .data = p, .len = n };
-	}
-	keys.n_jwe_keys = held.n;
-	keys.kbs_get = kr ? kbs_get : NULL;
-	keys.kbs_ctx = kr;
 	bfd = open(s->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (bfd < 0 || mkdirat(bfd, "rootfs", 0755) < 0) {
 		r = -errno;
@@ -431,13 +646,13 @@ int launcher_pod_image_unpack(struct launcher_pod_images *pi, size_t idx, struct
 		what = "bundle";
 		goto fail;
 	}
-	r = launcher_image_unpack(s->img, rootfd, &keys, &uo, &st, &e);
-	/* The layer keys are done with, whatever happened. */
-	held_keys_wipe(&held);
+	r = run_unpacker(pi, s, kr, rootfd, &rep);
 	if (r < 0) {
-		what = "image";
+		snprintf(e.msg, sizeof(e.msg), "%s", rep.msg[0] ? rep.msg : strerror(-r));
+		what = rep.what[0] ? rep.what : "unpacker";
 		goto fail;
 	}
+	/* The config is PID 1's work: a compromised unpacker could write any config.json. */
 	r = launcher_image_runtime_config(s->img, rootfd, &ov, &cfg, &e);
 	if (r < 0) {
 		what = "image config";
@@ -455,14 +670,15 @@ int launcher_pod_image_unpack(struct launcher_pod_images *pi, size_t idx, struct
 		goto fail;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	log_info("container '%s': image unpacked into '%s' (%llu entries, %llu bytes, %.3fs)",
-		 s->mc->name, s->bundle, (unsigned long long)st.entries,
-		 (unsigned long long)st.bytes,
-		 (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	log_info("container '%s': image unpacked into '%s' (%llu entries, %llu bytes, %.3fs) by a "
+		 "confined unpacker (seccomp, capabilities, %s)",
+		 s->mc->name, s->bundle, (unsigned long long)rep.st.entries,
+		 (unsigned long long)rep.st.bytes,
+		 (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+		 rep.landlock ? "Landlock" : "no Landlock in this kernel");
 	*ret_bundle = s->bundle;
 	return 0;
 fail:
-	held_keys_wipe(&held);
 	if (rootfd >= 0) {
 		close(rootfd);
 		rootfd = -1;

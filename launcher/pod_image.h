@@ -35,6 +35,7 @@
 
 #define POD_IMAGE_ROOT "/run/veil/images"
 #define POD_IMAGE_KIDS_MAX 64u		/* kbs:// URIs all images may add */
+#define POD_IMAGE_UNPACK_TIMEOUT_MS (10 * 60 * 1000)	/* a wedged unpacker is killed */
 #define POD_IMAGE_RESOURCE_PREFIX "image:"	/* never a valid manifest name */
 
 struct launcher_pod_images;

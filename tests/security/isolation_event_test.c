@@ -9,6 +9,7 @@
 #include <seccomp.h>
 
 #include "ebpf/isolation.h"
+#include "fhe/decryptd.h"
 #include "launcher/lsm.h"
 #include "launcher/manifest.h"
 #include "launcher/seccomp_default.h"
@@ -138,4 +139,65 @@ TEST(object_digest_is_stable_and_never_needs_the_kernel)
 	ASSERT_EQ(0, ebpf_isolation_object_digest(b));
 	EXPECT_STREQ(a, b);
 	EXPECT_EQ(64, (int)strlen(a));
+}
+
+/* doc's pod with veil-decryptd serving model m to 'b' with key k1. */
+static const char dd_doc[] =
+	"{\"version\":1,\"containers\":["
+	"{\"name\":\"b\",\"bundle\":\"/b\",\"keys\":[\"k2\"]}],"
+	"\"kbs\":{\"url\":\"https://kbs\",\"tee\":\"sample\",\"resources\":["
+	"{\"name\":\"k1\",\"uri\":\"kbs:///r/t/one\"},{\"name\":\"k2\",\"uri\":\"kbs:///r/t/two\"}]},"
+	"\"decryptd\":{\"enabled\":true,\"key\":\"%s\","
+	"\"models\":[{\"name\":\"m\",\"sealed\":\"/m.sealed\",\"grant\":[\"b\"]}]}}";
+
+TEST(decryptd_is_listed_with_its_one_key_no_raw_sockets_and_the_filter_it_installs)
+{
+	char doc1[1024], doc2[1024], want[1400], obj[65], dd[65], deflt[65];
+	struct manifest *m1, *m2, *m0 = parse(doc);
+	const char *sc[] = { SB };
+	const char *sc0[] = { SA, SB };
+	char *ev1, *ev2, *ev0;
+	void *ctx = NULL;
+
+	snprintf(doc1, sizeof(doc1), dd_doc, "k1");
+	snprintf(doc2, sizeof(doc2), dd_doc, "k2");
+	m1 = parse(doc1);
+	m2 = parse(doc2);
+	ASSERT_NONNULL(m1);
+	ASSERT_NONNULL(m2);
+	ASSERT_NONNULL(m0);
+	ASSERT_EQ(0, ebpf_isolation_object_digest(obj));
+	/* the allowlist veil-decryptd loads into itself, digested as veil-init digests a bundle's */
+	ASSERT_EQ(0, decryptd_seccomp_build(&ctx));
+	ASSERT_EQ(0, launcher_seccomp_digest(ctx, dd));
+	seccomp_release(ctx);
+	ASSERT_EQ(0, launcher_seccomp_default_build(&ctx));
+	ASSERT_EQ(0, launcher_seccomp_digest(ctx, deflt));
+	seccomp_release(ctx);
+	EXPECT_STRNE(deflt, dd);
+
+	ev1 = launcher_lsm_event_json(true, m1, sc);
+	ASSERT_NONNULL(ev1);
+	snprintf(want, sizeof(want),
+		 "{\"bpf\":\"sha256:%s\",\"containers\":["
+		 "{\"keys\":[\"kbs:///r/t/two\"],\"name\":\"b\",\"raw_sockets\":false,"
+		 "\"seccomp\":\"sha256:" SB "\"}],"
+		 "\"decryptd\":{\"keys\":[\"kbs:///r/t/one\"],\"name\":\"veil-decryptd\","
+		 "\"raw_sockets\":false,\"seccomp\":\"sha256:%s\"},\"version\":1}", obj, dd);
+	EXPECT_STREQ(want, ev1);
+	/* its key is part of what a KBS policy pins */
+	ev2 = launcher_lsm_event_json(true, m2, sc);
+	ASSERT_NONNULL(ev2);
+	EXPECT_STRNE(ev1, ev2);
+	EXPECT_NONNULL(strstr(ev2, "\"decryptd\":{\"keys\":[\"kbs:///r/t/two\"]"));
+	/* and a pod without the service has no such member */
+	ev0 = launcher_lsm_event_json(true, m0, sc0);
+	ASSERT_NONNULL(ev0);
+	EXPECT_NULL(strstr(ev0, "decryptd"));
+	free(ev0);
+	free(ev1);
+	free(ev2);
+	launcher_manifest_free(m0);
+	launcher_manifest_free(m1);
+	launcher_manifest_free(m2);
 }

@@ -14,6 +14,23 @@
  *   net   like root, but the manifest grants it raw sockets: the positive
  *         control of the LSM's socket rule.
  *
+ * and veil-decryptd serving a sealed model to a fourth container:
+ *
+ *   client  like 'user', granted model m: decrypts through the service's
+ *           socket until served, until the service is gone, until it is
+ *           served again, until it is gone again, and checks that it stays
+ *           gone (attacker decrypt_restart). veil-decryptd's FHE key is the
+ *           third key from the KBS.
+ *
+ * The guest's /sbin/veil-decryptd is a wrapper (dd_wrapper below) that runs
+ * in the service's cgroup with its credentials, before the service installs
+ * its own seccomp filter: it attacks from there (the LSM must deny by the
+ * name veil-decryptd), and on the first start it kills the service after
+ * its first decryption, so that veil-init restarts it under the policy that
+ * sealed its cgroup at the first exec (docs/threat-model.md). Once the
+ * client has been served again, the test changes the KBS policy: the next
+ * re-attestation fails, veil-init kills the service and never restarts it.
+ *
  * One boot. 'root' and 'user' run the matrix below (every attack of
  * attack.c that applies from inside a container, plus its controls); the
  * test asserts each exact answer, that each reads its own key and not the
@@ -27,6 +44,7 @@
 #include "tests/harness.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -34,6 +52,7 @@
 #include <unistd.h>
 
 #include "lib/fd.h"
+#include "tests/decryptd/common.h"
 #include "tests/launcher/util.h"
 #include "tests/vm/vm.h"
 
@@ -213,15 +232,71 @@ static const char net_cfg[] =
 	"\"root\":{\"path\":\"rootfs\",\"readonly\":true},\"hostname\":\"net\","
 	"\"linux\":{" ALLOW_ALL_SECCOMP IDMAP NAMESPACES "}}";
 
+static const char client_cfg[] =
+	"{\"ociVersion\":\"1.0.2\",\"process\":{\"user\":{\"uid\":1000,\"gid\":1000},"
+	"\"args\":[\"/bin/attacker\",\"decrypt_restart=m:/data/0.vct\"],\"env\":[\"PATH=/bin\"],"
+	"\"cwd\":\"/\",\"noNewPrivileges\":true," CAPS("") "},"
+	"\"root\":{\"path\":\"rootfs\",\"readonly\":true},\"hostname\":\"client\","
+	"\"linux\":{" IDMAP NAMESPACES "}}";
+
+/*
+ * %s: bundles x4, KBS url, its CA, the sealed model. veil-decryptd restarts
+ * after 3 s, so that the client sees it gone. Re-attestation every 4 s: the
+ * test withdraws the FHE key's policy once the client was served again.
+ */
 static const char manifest_fmt[] =
 	"{\"version\":1,\"containers\":["
 	"{\"name\":\"root\",\"bundle\":\"%s/root\",\"keys\":[\"a\"],\"order\":1},"
 	"{\"name\":\"user\",\"bundle\":\"%s/user\",\"keys\":[\"b\"],\"order\":2},"
-	"{\"name\":\"net\",\"bundle\":\"%s/net\",\"raw_sockets\":true,\"order\":3}],"
+	"{\"name\":\"net\",\"bundle\":\"%s/net\",\"raw_sockets\":true,\"order\":3},"
+	"{\"name\":\"client\",\"bundle\":\"%s/client\",\"order\":4}],"
 	"\"kbs\":{\"url\":\"%s\",\"ca\":\"%s\",\"tee\":\"sample\",\"deadline_ms\":60000,"
+	"\"reattest_s\":4,"
 	"\"resources\":[{\"name\":\"a\",\"uri\":\"kbs:///veil/keys/a\"},"
-	"{\"name\":\"b\",\"uri\":\"kbs:///veil/keys/b\"}]},"
+	"{\"name\":\"b\",\"uri\":\"kbs:///veil/keys/b\"},"
+	"{\"name\":\"fhe\",\"uri\":\"kbs:///veil/fhe/m\"}]},"
+	"\"decryptd\":{\"enabled\":true,\"key\":\"fhe\",\"workers\":1,\"receipts\":true,"
+	"\"restart\":\"on-failure\",\"backoff_ms\":3000,"
+	"\"models\":[{\"name\":\"m\",\"sealed\":\"%s\",\"grant\":[\"client\"]}]},"
 	"\"policy\":{\"lsm\":\"required\"},\"shutdown\":\"last-exit\",\"grace_ms\":1000}\n";
+
+/*
+ * The guest's /sbin/veil-decryptd: veil-init starts it as it starts the
+ * service (its cgroup, namespaces, read-only file system, CAP_IPC_LOCK only,
+ * no_new_privs, its key ring), so what it tries here the LSM judges as
+ * veil-decryptd. Then the real service; on the first start a helper in the
+ * same cgroup kills it a second after its first receipt (decryption). Not a
+ * background job of the shell: everything is nodev there, and ash would give
+ * one /dev/null as stdin.
+ */
+#define DD_ATTACKS                                                                              \
+	"raw_socket userns kill_pid1 mount_tmpfs key_search=veil:veil/keys/a "                  \
+	"key_read=kbs:///veil/fhe/m key_link=kbs:///veil/fhe/m"
+static const char dd_wrapper[] =
+	"#!/bin/sh\n"
+	"s=/run/veil-decryptd/starts\n"
+	"n=0; [ -e $s ] && n=$(cat $s)\n"
+	"n=$((n + 1))\n"
+	"echo $n > $s\n"
+	"/sbin/dd-attacker " DD_ATTACKS " 2>&1 | while read -r l; do echo \"veil-decryptd[$n]: $l\"; done\n"
+	"[ $n = 1 ] && /sbin/dd-attacker kill_after_receipt=$$:/run/veil-decryptd/receipts\n"
+	"exec /sbin/veil-decryptd.bin \"$@\"\n";
+
+/* What the wrapper's attacks get: exact answer, and the LSM denial logged (NULL: none). */
+static const struct {
+	const char *spec, *want, *lsm;
+} dd_matrix[] = {
+	{ "raw_socket", "EPERM", "LSM denied socket_create (family 2, type 3)" },
+	{ "userns", "EPERM", "LSM denied userns_create" },
+	{ "kill_pid1", "EPERM", "LSM denied task_kill" },
+	{ "key_link=kbs:///veil/fhe/m", "EPERM", "LSM denied key_permission" },
+	/* no CAP_SYS_ADMIN: refused before the LSM is asked */
+	{ "mount_tmpfs", "EPERM", NULL },
+	/* another container's key is not in its keyring at all */
+	{ "key_search=veil:veil/keys/a", "ENOKEY", NULL },
+	/* the positive control: its own key, granted */
+	{ "key_read=kbs:///veil/fhe/m", "OK", NULL },
+};
 
 /* The guest's /init: the network the test init would set up, then veil-init as PID 1. */
 static const char init_sh[] =
@@ -380,9 +455,13 @@ static int unexpected_denials(const char *out, const char *name, bool only_lsm_r
 
 		if (!w || (size_t)(w - p) >= n)
 			continue;
-		for (size_t i = 0; i < N_MATRIX && !ok; i++)
+		for (size_t i = 0; i < N_MATRIX && !ok && strcmp(name, "veil-decryptd"); i++)
 			if (matrix[i].lsm && (!only_lsm_rows || !strcmp(matrix[i].layer, "LSM")) &&
 			    !strncmp(p, matrix[i].lsm, strlen(matrix[i].lsm)))
+				ok = true;
+		for (size_t i = 0; i < sizeof(dd_matrix) / sizeof(dd_matrix[0]) && !ok &&
+				   !strcmp(name, "veil-decryptd"); i++)
+			if (dd_matrix[i].lsm && !strncmp(p, dd_matrix[i].lsm, strlen(dd_matrix[i].lsm)))
 				ok = true;
 		if (!ok) {
 			TH_LOG("unexpected: %.*s", (int)n, p);
@@ -390,6 +469,94 @@ static int unexpected_denials(const char *out, const char *name, bool only_lsm_r
 		}
 	}
 	return bad;
+}
+
+/* How many lines of the log hold both s and t. */
+static int count_lines(const char *out, const char *s, const char *t)
+{
+	int n = 0;
+
+	for (const char *p = out; p && (p = strstr(p, s)); p++) {
+		const char *bol = p, *eol = p + strcspn(p, "\r\n");
+
+		while (bol > out && bol[-1] != '\n')
+			bol--;
+		for (const char *q = bol; q && (q = strstr(q, t)) && q < eol; q++) {
+			n++;
+			break;
+		}
+		p = eol;
+		if (!*p)
+			break;
+	}
+	return n;
+}
+
+/* The outputs on the client's line "client: decrypt m: WHAT (y0 y1 y2)", within the bound. */
+static bool client_served(const char *out, const char *what, const struct dd_model *m)
+{
+	char pat[96];
+	const char *p;
+	double y[3];
+
+	snprintf(pat, sizeof(pat), "client: decrypt m: %s (", what);
+	p = out ? strstr(out, pat) : NULL;
+	if (!p || sscanf(p + strlen(pat), "%lf %lf %lf", &y[0], &y[1], &y[2]) != 3) {
+		TH_LOG("veil-init's console lacks '%s...'", pat);
+		return false;
+	}
+	for (int k = 0; k < 3; k++)
+		if (fabs(y[k] - m->exp[k]) > 5e-5 + m->bound) {
+			TH_LOG("%s: output %d is %.6f, expected %.6f", what, k, y[k], m->exp[k]);
+			return false;
+		}
+	return true;
+}
+
+/* The first output ciphertext as a .vct file (u32 big-endian length, bytes). */
+static int write_vct(const char *path, const struct dd_model *m)
+{
+	size_t n = m->ct_len[0];
+	uint8_t *buf = malloc(4 + n);
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	buf[0] = (uint8_t)(n >> 24);
+	buf[1] = (uint8_t)(n >> 16);
+	buf[2] = (uint8_t)(n >> 8);
+	buf[3] = (uint8_t)n;
+	memcpy(buf + 4, m->ct[0], n);
+	r = fd_write_file_atomic(path, buf, 4 + n, 0644);
+	free(buf);
+	return r;
+}
+
+/*
+ * A helper that watches the guest's console log and, once the client has
+ * been served by the restarted service and 'root' and 'user' are done,
+ * withdraws the FHE key from the KBS policy (the next re-attestation fails).
+ * Exits 0 when it did, 2 when it never saw the moment.
+ */
+static pid_t deny_fhe_later(struct kbs *k, const char *log, const char *policy)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	for (int i = 0; i < 9000; i++) {
+		char *buf = NULL;
+		size_t n;
+		bool now = fd_read_file(log, VM_OUTPUT_MAX, &buf, &n) == 0 &&
+			   strstr(buf, "client: decrypt m: served again (") &&
+			   strstr(buf, "root: attacker: done") && strstr(buf, "user: attacker: done");
+
+		free(buf);
+		if (now)
+			_exit(kbs_admin(k, "set-policy", policy) ? 1 : 0);
+		usleep(100000);
+	}
+	_exit(2);
 }
 
 /* The isolation event content veil-init logged, up to its end of line. */
@@ -406,8 +573,11 @@ static char *logged_event(const char *out)
 TEST_TIMEOUT(veil_init_as_pid_1_confines_its_containers_with_the_bpf_lsm, 900)
 {
 	struct kbs k = { 0 };
+	struct dd_model model;
 	char dir[256], path[1024], list[400], init[400], port[16], file[1400], ca[400], *out = NULL;
-	char *predicted, *event, args[4096], cfg[8192];
+	char *predicted, *event, args[4096], cfg[8192], ddbin[1100], ddatt[1100], sealed[400];
+	char deny[1100], log[400];
+	pid_t watcher;
 	int st, rc;
 
 	if (geteuid() != 0)
@@ -427,11 +597,24 @@ TEST_TIMEOUT(veil_init_as_pid_1_confines_its_containers_with_the_bpf_lsm, 900)
 	ASSERT_EQ(0, lt_write(path, KEY_B));
 	snprintf(file, sizeof(file), "veil/keys/b '%s'", path);
 	ASSERT_EQ(0, kbs_admin(&k, "put-resource", file));
+	/* The sealed model veil-decryptd serves; its secret key goes to the KBS only. */
+	dd_make_model(dir, "m", &model);
+	snprintf(sealed, sizeof(sealed), "%s/m.sealed", dir);
+	snprintf(path, sizeof(path), "%s/sk", k.dir);
+	ASSERT_EQ(0, fd_write_file_atomic(path, model.sk, model.sk_len, 0600));
+	snprintf(file, sizeof(file), "veil/fhe/m '%s'", path);
+	ASSERT_EQ(0, kbs_admin(&k, "put-resource", file));
+	unlink(path);
 	snprintf(path, sizeof(path), "%s/policy.json", k.dir);
 	ASSERT_EQ(0, lt_write(path, "{\"version\":1,\"rules\":[{\"name\":\"dev\",\"resources\":"
-				    "[\"veil/keys/*\"],\"tee\":[\"sample\"]}]}"));
+				    "[\"veil/keys/*\",\"veil/fhe/*\"],\"tee\":[\"sample\"]}]}"));
 	snprintf(file, sizeof(file), "'%s'", path);
 	ASSERT_EQ(0, kbs_admin(&k, "set-policy", file));
+	/* what the owner sets later: the keys, and no longer the FHE key */
+	snprintf(path, sizeof(path), "%s/deny-fhe.json", k.dir);
+	ASSERT_EQ(0, lt_write(path, "{\"version\":1,\"rules\":[{\"name\":\"dev\",\"resources\":"
+				    "[\"veil/keys/*\"],\"tee\":[\"sample\"]}]}"));
+	snprintf(deny, sizeof(deny), "'%s'", path);
 
 	args_of(true, args, sizeof(args));
 	snprintf(cfg, sizeof(cfg), root_fmt, args);
@@ -440,17 +623,24 @@ TEST_TIMEOUT(veil_init_as_pid_1_confines_its_containers_with_the_bpf_lsm, 900)
 	snprintf(cfg, sizeof(cfg), user_fmt, args);
 	ASSERT_EQ(0, bundle(dir, "user", cfg));
 	ASSERT_EQ(0, bundle(dir, "net", net_cfg));
+	ASSERT_EQ(0, bundle(dir, "client", client_cfg));
+	ASSERT_EQ(0, sh("mkdir -p '%s/bundles/client/rootfs/run/veil' '%s/bundles/client/rootfs/data'",
+			dir, dir));
+	snprintf(path, sizeof(path), "%s/bundles/client/rootfs/data/0.vct", dir);
+	ASSERT_EQ(0, write_vct(path, &model));
+	snprintf(path, sizeof(path), "%s/dd-wrapper", dir);
+	ASSERT_EQ(0, lt_write(path, dd_wrapper));
 	/* The guest's manifest, and the same pod as the host sees it, for veil measure. */
 	snprintf(path, sizeof(path), "%s/manifest.json", dir);
 	{
 		char m[4096];
 
-		snprintf(m, sizeof(m), manifest_fmt, "/bundles", "/bundles", "/bundles",
-			 "https://10.0.2.100:8080", "/etc/veil/kbs-ca.pem");
+		snprintf(m, sizeof(m), manifest_fmt, "/bundles", "/bundles", "/bundles", "/bundles",
+			 "https://10.0.2.100:8080", "/etc/veil/kbs-ca.pem", "/models/m.sealed");
 		ASSERT_EQ(0, lt_write(path, m));
 		snprintf(path, sizeof(path), "%s/host-manifest.json", dir);
 		snprintf(ca, sizeof(ca), "%s/bundles", dir);
-		snprintf(m, sizeof(m), manifest_fmt, ca, ca, ca, k.url, k.ca);
+		snprintf(m, sizeof(m), manifest_fmt, ca, ca, ca, ca, k.url, k.ca, sealed);
 		ASSERT_EQ(0, lt_write(path, m));
 	}
 	predicted = lt_sh(&st, "'%s' measure --pcr --events '%s' | sed -n 's/^isolation //p'",
@@ -465,18 +655,30 @@ TEST_TIMEOUT(veil_init_as_pid_1_confines_its_containers_with_the_bpf_lsm, 900)
 			"find bundles -type f -printf 'file /%%p %s/%%p %%#m 0 0\\n'; "
 			"echo 'file /etc/veil/manifest.json %s/manifest.json 0644 0 0'; "
 			"echo 'file /etc/veil/kbs-ca.pem %s 0644 0 0'; "
+			"echo 'file /sbin/veil-decryptd %s/dd-wrapper 0755 0 0'; "
+			"echo 'file /models/m.sealed %s/m.sealed 0644 0 0'; "
 			"for c in root user; do d=/bundles/$c/rootfs/devices; "
 			"echo \"nod $d/tpm0 0666 0 0 c 10 224\"; echo \"nod $d/loop0 0666 0 0 b 7 0\"; "
 			"echo \"nod $d/mem 0640 0 0 c 1 1\"; echo \"nod $d/kmsg 0644 0 0 c 1 11\"; "
 			"done; } > '%s'",
-			dir, dir, dir, k.ca, list));
+			dir, dir, dir, k.ca, dir, dir, list));
 	snprintf(init, sizeof(init), "%s/init.sh", dir);
 	ASSERT_EQ(0, lt_write(init, init_sh));
 	ASSERT_EQ(0, chmod(init, 0755));
 	snprintf(port, sizeof(port), "%d", atoi(strrchr(k.url, ':') + 1));
 	snprintf(file, sizeof(file), "%s:/sbin/veil-init", lt_prog("veil-init"));
-	rc = vm_run(&out, "--init", init, "--net", port, "--list", list, "--file", file, "--marker",
-		    "veil-init: powering off", "--name", "lsm-pod", "--timeout", "600", NULL);
+	snprintf(ddbin, sizeof(ddbin), "%s:/sbin/veil-decryptd.bin", lt_prog("veil-decryptd"));
+	snprintf(ddatt, sizeof(ddatt), "%s:/sbin/dd-attacker", lt_prog("tests/security/attacker"));
+	/* the runner's console log (tests/vm/run-in-guest), not one of an earlier run */
+	snprintf(log, sizeof(log), "%s/vm/logs/lsm-pod.log", harness_builddir());
+	unlink(log);
+	watcher = deny_fhe_later(&k, log, deny);
+	ASSERT_GT(watcher, 0);
+	rc = vm_run(&out, "--init", init, "--net", port, "--list", list, "--file", file, "--file",
+		    ddbin, "--file", ddatt, "--marker", "veil-init: powering off", "--name", "lsm-pod",
+		    "--timeout", "600", NULL);
+	kill(watcher, SIGKILL);
+	waitpid(watcher, &st, 0);
 	kbs_stop(&k);
 	if (rc == 6) {
 		free(out);
@@ -492,6 +694,8 @@ TEST_TIMEOUT(veil_init_as_pid_1_confines_its_containers_with_the_bpf_lsm, 900)
 	ASSERT_NONNULL(event);
 	EXPECT_STREQ(predicted, event);
 	EXPECT_NONNULL(strstr(event, "\"bpf\":\"sha256:"));
+	EXPECT_NONNULL(strstr(event, "\"decryptd\":{\"keys\":[\"kbs:///veil/fhe/m\"],"
+				     "\"name\":\"veil-decryptd\",\"raw_sockets\":false,"));
 	free(event);
 	free(predicted);
 	EXPECT_TRUE(has(out, "attested in"));
@@ -553,7 +757,46 @@ TEST_TIMEOUT(veil_init_as_pid_1_confines_its_containers_with_the_bpf_lsm, 900)
 	EXPECT_NULL(strstr(out, "root: attack raw_socket: OK"));
 	EXPECT_NULL(strstr(out, KEY_A));
 	EXPECT_NULL(strstr(out, KEY_B));
-	EXPECT_TRUE(has(out, "revoked 2 key(s)"));
+
+	/*
+	 * veil-decryptd under the LSM: it serves the granted client (a); what
+	 * its cgroup tries that the policy denies is denied and logged by its
+	 * name, on the first start and after the restart (b); killed, it is
+	 * restarted into its sealed cgroup, reads its key again and serves (c).
+	 */
+	EXPECT_TRUE(has(out, "veil-decryptd listens: 1 model(s)"));
+	EXPECT_TRUE(client_served(out, "served", &model));
+	EXPECT_TRUE(has(out, "dd-killer: killing pid"));
+	EXPECT_TRUE(has(out, "client: decrypt m: down ("));
+	EXPECT_TRUE(has(out, "veil-decryptd: restart 1/"));
+	EXPECT_TRUE(client_served(out, "served again", &model));
+	/* the policy withdrawn: the re-attestation fails, the service is killed for good */
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	EXPECT_TRUE(has(out, "re-attestation failed: revoked 3 key(s)"));
+	EXPECT_TRUE(has(out, "stopping veil-decryptd (SIGKILL)"));
+	EXPECT_TRUE(has(out, "client: decrypt m: down again ("));
+	EXPECT_TRUE(has(out, "client: decrypt m: stays down"));
+	EXPECT_NULL(strstr(out, "veil-decryptd: restart 2/"));
+	EXPECT_GE(count_lines(out, "Model 'm': key 'veil:veil/fhe/m'", "locked memory"), 2);
+	EXPECT_NULL(strstr(out, "Failed to join its keyring"));
+	for (int n = 1; n <= 2; n++) {
+		for (size_t i = 0; i < sizeof(dd_matrix) / sizeof(dd_matrix[0]); i++) {
+			char line[160];
+
+			snprintf(line, sizeof(line), "veil-decryptd[%d]: attack %s: %s", n,
+				 dd_matrix[i].spec, dd_matrix[i].want);
+			EXPECT_TRUE(has(out, line));
+		}
+	}
+	for (size_t i = 0; i < sizeof(dd_matrix) / sizeof(dd_matrix[0]); i++)
+		if (dd_matrix[i].lsm)
+			EXPECT_GE(count_lines(out, dd_matrix[i].lsm, "to container 'veil-decryptd'"), 2);
+	/* and the service itself, serving, ran into no rule */
+	EXPECT_EQ(0, unexpected_denials(out, "veil-decryptd", false));
+	EXPECT_NULL(strstr(out, "gave up"));
+	dd_model_done(&model);
+
+	EXPECT_TRUE(has(out, "revoked 3 key(s)"));
 	EXPECT_TRUE(has(out, "pod finished with status 0"));
 	EXPECT_NULL(strstr(out, "emergency"));
 	free(out);
