@@ -114,6 +114,8 @@ int tool_infer(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = true;
+			/* A line per image as it is decrypted, also into a pipe (a pod's console). */
+			setvbuf(stdout, NULL, _IOLBF, 0);
 			break;
 		case 'h':
 			usage(stdout);
