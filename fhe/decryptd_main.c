@@ -41,6 +41,14 @@ int main(int argc, char **argv)
 	log_set_prefix("veil-decryptd");
 	/* one arena: buffers freed by another thread are reused, not stranded */
 	mallopt(M_ARENA_MAX, 1);
+	/*
+	 * A decryption's scratch (ciphertext and plaintext polynomials, a few
+	 * hundred KB) comes from that arena and goes back to it, never from a
+	 * fresh mmap: under mlockall every fresh mapping is faulted in, zeroed
+	 * and locked again, per request. The heap is trimmed when idle.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'c':
