@@ -464,6 +464,18 @@ static int run_pod(void)
 		prepare_unit(&pod.units[i], m->containers[i].bundle, &rec, &cg, m);
 		lsm_register_unit(lsm_pol, &pod.units[i]);
 	}
+	/* The sealed models veil-decryptd will serve: the FHE key is released for these bytes only. */
+	for (size_t i = 0; m->decryptd && i < m->dd.n_models; i++) {
+		char err[MEASURE_ERR_MAX];
+		_cleanup_free_ char *ev = NULL;
+
+		if (launcher_measure_sealed_model(m->dd.models[i].name, m->dd.models[i].sealed, &ev,
+						  err) < 0 ||
+		    launcher_record_event(&rec, MEASURE_SEALED_MODEL_OP, ev) < 0)
+			launcher_emergency(opts.sandbox, "Failed to measure the sealed model '%s': %s",
+					   m->dd.models[i].name, ev ? "recording failed" : err);
+		log_info("measured sealed model: %s", ev);
+	}
 	record_isolation(lsm_pol, &pod, &rec, image_ok, iso_seccomp);
 	if (launcher_pod_image_resources(images, m) < 0)
 		launcher_emergency(opts.sandbox, "Out of memory");

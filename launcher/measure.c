@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <liburing.h>
 #include <openssl/evp.h>
 
@@ -634,4 +635,56 @@ void launcher_digest_hex(const uint8_t d[32], char out[7 + 65])
 	memcpy(out, "sha256:", 7);
 	for (int i = 0; i < 32; i++)
 		sprintf(out + 7 + 2 * i, "%02x", d[i]);
+}
+
+int launcher_measure_sealed_model(const char *name, const char *path, char **ret,
+				  char err[MEASURE_ERR_MAX])
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	EVP_MD_CTX *md = NULL;
+	uint8_t buf[1 << 16], d[32];
+	char hex[7 + 65];
+	struct stat st;
+	json_t *o;
+	ssize_t n;
+	int r = 0;
+
+	*ret = NULL;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, MEASURE_ERR_MAX, "sealed model '%s': %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, MEASURE_ERR_MAX, "sealed model '%s' is not a regular file", path);
+		return -EINVAL;
+	}
+	md = EVP_MD_CTX_new();
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || !EVP_DigestUpdate(md, buf, (size_t)n)) {
+			r = n < 0 ? -errno : -EIO;
+			snprintf(err, MEASURE_ERR_MAX, "sealed model '%s': %s", path, strerror(-r));
+			goto out;
+		}
+	}
+	if (!EVP_DigestFinal_ex(md, d, NULL)) {
+		r = -EIO;
+		goto out;
+	}
+	launcher_digest_hex(d, hex);
+	o = json_pack("{s:s,s:s}", "name", name, "sealed", hex);
+	*ret = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(o);
+	if (!*ret)
+		r = -ENOMEM;
+out:
+	if (r == -ENOMEM || r == -EIO)
+		snprintf(err, MEASURE_ERR_MAX, "sealed model '%s': %s", path, strerror(-r));
+	EVP_MD_CTX_free(md);
+	return r;
 }

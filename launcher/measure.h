@@ -39,4 +39,15 @@ int launcher_measure_forked(const char *rootfs, const char *cfg, size_t len, uin
 /* "sha256:<64 hex>" */
 void launcher_digest_hex(const uint8_t d[32], char out[7 + 65]);
 
+#define MEASURE_SEALED_MODEL_OP "decryptd-model"
+/*
+ * The event for a sealed model veil-decryptd will serve, recorded before
+ * attestation so the KBS releases the FHE key only for these bytes:
+ * {"name":NAME,"sealed":"sha256:…"} (canonical JSON, malloc'd) of the file at
+ * path (a regular file, read without following a final symlink). 0 or -errno
+ * with err set.
+ */
+int launcher_measure_sealed_model(const char *name, const char *path, char **ret,
+				  char err[MEASURE_ERR_MAX]);
+
 #endif

@@ -189,6 +189,24 @@ record:
 			sc[i] = sc_hex[i];
 		}
 	}
+	/* The sealed models veil-decryptd serves, as veil-init records them. */
+	for (size_t i = 0; r >= 0 && m->decryptd && i < m->dd.n_models; i++) {
+		const struct manifest_decryptd_model *dm = &m->dd.models[i];
+		char err[MEASURE_ERR_MAX], at[4096];
+		char *ev = NULL;
+
+		if (root && (size_t)snprintf(at, sizeof(at), "%s%s", root, dm->sealed) >= sizeof(at)) {
+			log_err("sealed model '%s': '%s%s' is too long", dm->name, root, dm->sealed);
+			r = -ENAMETOOLONG;
+			break;
+		}
+		r = launcher_measure_sealed_model(dm->name, root ? at : dm->sealed, &ev, err);
+		if (r < 0)
+			log_err("%s; veil-init would stop", err);
+		else
+			r = append(&log, &loglen, MEASURE_SEALED_MODEL_OP, ev);
+		free(ev);
+	}
 	if (r >= 0) {
 		iso = launcher_lsm_event_json(!degraded, m, sc);
 		r = iso ? append(&log, &loglen, LSM_EVENT_OP, iso) : -ENOMEM;

@@ -292,11 +292,44 @@ TEST_F_TIMEOUT(pod, kbs_released_key_reaches_decryptd_and_only_the_granted_conta
 	free(hex);
 }
 
+TEST_F_TIMEOUT(pod, a_sealed_model_changed_after_the_policy_gets_no_key, 240)
+{
+	char sealed[128];
+	struct lt_run r;
+	struct stat st;
+	uint8_t b;
+	int fd;
+
+	snprintf(sealed, sizeof(sealed), "%s/m.sealed", self->dir);
+	write_manifest(self->dir, &self->kbs, sealed);
+	pin_pcr23(&self->kbs, self->dir);
+	/* One byte of the sealed weights changes after the owner's policy was written. */
+	fd = open(sealed, O_RDWR);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, fstat(fd, &st));
+	ASSERT_EQ(1, pread(fd, &b, 1, st.st_size - 1));
+	b ^= 1;
+	ASSERT_EQ(1, pwrite(fd, &b, 1, st.st_size - 1));
+	close(fd);
+	ASSERT_EQ(0, boot(&r, self));
+	TH_LOG("veil-init said:\n%s", r.out);
+	EXPECT_NE(0, r.status);
+	EXPECT_NONNULL(strstr(r.out, "measured sealed model: {\"name\":\"m\",\"sealed\":\"sha256:"));
+	EXPECT_NONNULL(strstr(r.out, "Attestation failed: no container starts"));
+	EXPECT_NULL(strstr(r.out, "veil-decryptd listens"));
+	EXPECT_NULL(strstr(r.out, "container 'user' started"));
+	lt_run_done(&r);
+}
+
 TEST_F_TIMEOUT(pod, a_service_that_cannot_load_its_model_starts_no_container, 240)
 {
+	char sealed[128];
 	struct lt_run r;
 
-	write_manifest(self->dir, &self->kbs, "/nonexistent/m.sealed");
+	/* Measured like any sealed model, then refused by the service's strict reader. */
+	snprintf(sealed, sizeof(sealed), "%s/bad.sealed", self->dir);
+	ASSERT_EQ(0, lt_write(sealed, "this is not a sealed model\n"));
+	write_manifest(self->dir, &self->kbs, sealed);
 	pin_pcr23(&self->kbs, self->dir);
 	ASSERT_EQ(0, boot(&r, self));
 	TH_LOG("veil-init said:\n%s", r.out);
