@@ -179,8 +179,13 @@ int launcher_boot_harden(void)
 	if (setrlimit(RLIMIT_CORE, &rl) < 0)
 		return log_err("Failed to disable core dumps: %m");
 #ifndef __SANITIZE_ADDRESS__
-	/* (Not under ASan: its terabytes of reserved shadow cannot be locked.) */
-	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+	/*
+	 * (Not under ASan: its terabytes of reserved shadow cannot be locked.)
+	 * ONFAULT: every page PID 1 touches is locked the moment it is touched
+	 * (a secret is touched when it is written), without faulting in all of
+	 * its 54 libraries' mappings up front: that cost ~0.2 s of a TCG boot.
+	 */
+	if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) < 0)
 		log_warn("Failed to lock veil-init's memory: %m");
 #endif
 	return fd_close_stray(NULL, 0);
