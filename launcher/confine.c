@@ -3,6 +3,8 @@
 #include "launcher/confine.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stddef.h>
 #include <seccomp.h>
 #include <stdbool.h>
@@ -143,6 +145,31 @@ static const int allowed[] = {
 	SCMP_SYS(memfd_secret),	/* lib/secmem, for the layer keys */
 };
 
+/*
+ * What a network helper is killed for: everything that reaches PID 1's
+ * assets or the kernel's configuration, and nothing libcurl, OpenSSL or
+ * tpm2-tss calls.
+ */
+static const int denied[] = {
+	SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key), SCMP_SYS(bpf),
+	SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
+	SCMP_SYS(pidfd_getfd), SCMP_SYS(pidfd_send_signal), SCMP_SYS(kcmp),
+	SCMP_SYS(init_module), SCMP_SYS(finit_module), SCMP_SYS(delete_module),
+	SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load), SCMP_SYS(reboot),
+	SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(fsopen), SCMP_SYS(fsmount),
+	SCMP_SYS(fsconfig), SCMP_SYS(fspick), SCMP_SYS(move_mount), SCMP_SYS(open_tree),
+	SCMP_SYS(mount_setattr), SCMP_SYS(pivot_root), SCMP_SYS(chroot), SCMP_SYS(setns),
+	SCMP_SYS(unshare), SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(io_uring_setup),
+	SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register), SCMP_SYS(perf_event_open),
+	SCMP_SYS(userfaultfd), SCMP_SYS(open_by_handle_at), SCMP_SYS(swapon),
+	SCMP_SYS(swapoff), SCMP_SYS(iopl), SCMP_SYS(ioperm), SCMP_SYS(settimeofday),
+	SCMP_SYS(clock_settime), SCMP_SYS(clock_adjtime), SCMP_SYS(adjtimex),
+	SCMP_SYS(sethostname), SCMP_SYS(setdomainname), SCMP_SYS(acct), SCMP_SYS(quotactl),
+	SCMP_SYS(syslog), SCMP_SYS(fanotify_init), SCMP_SYS(mknod), SCMP_SYS(mknodat),
+	SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(setreuid), SCMP_SYS(setregid),
+	SCMP_SYS(setresuid), SCMP_SYS(setresgid), SCMP_SYS(setgroups), SCMP_SYS(capset),
+};
+
 static int seccomp(void)
 {
 	uint32_t deflt = SCMP_ACT_KILL_PROCESS;
@@ -162,6 +189,119 @@ static int seccomp(void)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);
 	return r;
+}
+
+static int seccomp_network(void)
+{
+	const scmp_datum_t self = (scmp_datum_t)getpid();
+	const scmp_datum_t ns = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
+				CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+	uint32_t kill = SCMP_ACT_KILL_PROCESS;
+	scmp_filter_ctx ctx;
+	int r = 0;
+
+#if defined(__SANITIZE_ADDRESS__)
+	kill = SCMP_ACT_LOG;	/* as above */
+#endif
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		return -ENOMEM;
+	for (size_t i = 0; r == 0 && i < sizeof(denied) / sizeof(denied[0]); i++)
+		r = seccomp_rule_add(ctx, kill, denied[i], 0);
+	/* Signals: to itself only (abort()); its threads use tgkill, which names itself. */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, kill, SCMP_SYS(kill), 1, SCMP_A0(SCMP_CMP_NE, self));
+	if (r == 0)
+		r = seccomp_rule_add(ctx, kill, SCMP_SYS(tgkill), 1, SCMP_A0(SCMP_CMP_NE, self));
+	if (r == 0)
+		r = seccomp_rule_add(ctx, kill, SCMP_SYS(tkill), 0);
+	if (r == 0)
+		r = seccomp_rule_add(ctx, kill, SCMP_SYS(rt_sigqueueinfo), 0);
+	if (r == 0)
+		r = seccomp_rule_add(ctx, kill, SCMP_SYS(rt_tgsigqueueinfo), 0);
+	/* Threads yes (curl's resolver), namespaces no; clone3's flags are out of reach. */
+	for (unsigned int bit = 0; r == 0 && bit < 32; bit++)
+		if (ns & (1ul << bit))
+			r = seccomp_rule_add(ctx, kill, SCMP_SYS(clone), 1,
+					     SCMP_A0(SCMP_CMP_MASKED_EQ, 1ul << bit, 1ul << bit));
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	if (r == 0)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return r;
+}
+
+/* Read-only file system; the TPM's node and rw_dir writable; no signals out (ABI 6). */
+static int landlock_network(const char *rw_dir, int *ret_abi)
+{
+	struct ll_ruleset_attr attr = { 0 };
+	struct ll_path_beneath_attr rule;
+	_cleanup_close_ int rfd = -1, root = -1, dev = -1, rw = -1;
+	size_t size = sizeof(attr.handled_access_fs);
+	uint64_t devices = LL_FS_READ_FILE | LL_FS_WRITE_FILE | LL_FS_READ_DIR;
+	long abi;
+
+	*ret_abi = 0;
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+	if (abi < 1)
+		return 0;
+	attr.handled_access_fs = LL_FS_ABI1;
+	if (abi >= 2)
+		attr.handled_access_fs |= LL_FS_REFER;
+	if (abi >= 3)
+		attr.handled_access_fs |= LL_FS_TRUNCATE;
+	if (abi >= 5) {
+		attr.handled_access_fs |= LL_FS_IOCTL_DEV;
+		devices |= LL_FS_IOCTL_DEV;
+	}
+	if (abi >= 6) {
+		/* The network is its job: TCP stays unhandled, only signals are scoped. */
+		attr.scoped = LL_SCOPE_SIGNAL;
+		size = sizeof(attr);
+	}
+	rfd = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+	if (rfd < 0)
+		return -errno;
+	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -errno;
+	rule = (struct ll_path_beneath_attr){ LL_FS_READ_FILE | LL_FS_READ_DIR, root };
+	if (syscall(SYS_landlock_add_rule, rfd, LL_RULE_PATH_BENEATH, &rule, 0) < 0)
+		return -errno;
+	dev = open("/dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dev >= 0) {
+		rule = (struct ll_path_beneath_attr){ devices, dev };
+		if (syscall(SYS_landlock_add_rule, rfd, LL_RULE_PATH_BENEATH, &rule, 0) < 0)
+			return -errno;
+	}
+	/* Absent (no configfs-tsm here): nothing to grant; the helper fails there anyway. */
+	rw = rw_dir ? open(rw_dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (rw >= 0) {
+		rule = (struct ll_path_beneath_attr){ attr.handled_access_fs & ~(uint64_t)LL_FS_EXECUTE, rw };
+		if (syscall(SYS_landlock_add_rule, rfd, LL_RULE_PATH_BENEATH, &rule, 0) < 0)
+			return -errno;
+	}
+	if (syscall(SYS_landlock_restrict_self, rfd, 0) < 0)
+		return -errno;
+	*ret_abi = (int)abi;
+	return 0;
+}
+
+int launcher_confine_network_helper(const char *rw_dir, int *ret_landlock)
+{
+	int r;
+
+	*ret_landlock = 0;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	r = capabilities(NULL, 0);
+	if (r < 0)
+		return r;
+	r = landlock_network(rw_dir, ret_landlock);
+	if (r < 0)
+		return r;
+	return seccomp_network();
 }
 
 int launcher_confine_helper(int ro_fd, int rw_fd, const cap_value_t *keep, size_t n_keep,

@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "attest/eventlog.h"
+#include "attest/evidence.h"
 #include "attest/rcar.h"
+#include "launcher/confine.h"
 #include "lib/cleanup.h"
 #include "lib/fd.h"
 #include "lib/log.h"
@@ -155,10 +157,19 @@ static void start_helper(struct launcher_reattest *ra)
 	if (pid == 0) {
 		struct reattest_result res = { .gen = ra->gen, .status = -EIO };
 
-		/* It reads the network: no privilege gained by any exec, and gone with PID 1. */
+		int ll, r;
+
+		/* It reads the network: gone with PID 1, and confined before the first byte. */
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-		helper_attest(ra, &res);
+		r = launcher_confine_network_helper(ra->o.tsm_root ? ra->o.tsm_root : TSM_REPORT_ROOT,
+						    &ll);
+		if (r < 0) {
+			res.status = r;
+			snprintf(res.msg, sizeof(res.msg), "Failed to confine the helper: %s",
+				 strerror(-r));
+		} else {
+			helper_attest(ra, &res);
+		}
 		(void)!send(ra->sock[1], &res, sizeof(res), MSG_NOSIGNAL);
 		_exit(res.status == 0 ? 0 : 1);
 	}

@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The unpacker's confinement (launcher/confine.h), one forked child per
- * case: what an unpacker needs works; reaching outside its two directories,
- * the network, the keyring, other processes, mounts and exec do not.
+ * The helpers' confinement (launcher/confine.h), one forked child per case.
+ * The unpacker: what it needs works; reaching outside its two directories,
+ * the network, the keyring, other processes, mounts and exec do not. The
+ * network helper (re-attestation): files read, TCP, threads and its TPM work;
+ * writing files, capabilities, the keyring, bpf, other processes, mounts,
+ * namespaces and exec do not.
  */
 #include "tests/harness.h"
 
 #include <fcntl.h>
 #include <keyutils.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -71,6 +77,8 @@ static int errno_of(long r)
  * when seccomp killed it, or -1 when the child broke otherwise. *ret_ll: the
  * Landlock ABI the child applied.
  */
+static bool network_helper;	/* confined() applies launcher_confine_network_helper() */
+
 static int confined(int (*fn)(void), int *ret_ll)
 {
 	static const cap_value_t keep[] = { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID };
@@ -85,7 +93,14 @@ static int confined(int (*fn)(void), int *ret_ll)
 		int r, e;
 
 		close(p[0]);
-		r = launcher_confine_helper(ro_fd, rw_fd, keep, 4, &ll);
+		if (network_helper) {
+			char rw[64];
+
+			snprintf(rw, sizeof(rw), "%s/rw", base);
+			r = launcher_confine_network_helper(rw, &ll);
+		} else {
+			r = launcher_confine_helper(ro_fd, rw_fd, keep, 4, &ll);
+		}
 		if (r < 0)
 			_exit(200);
 		(void)!write(p[1], &ll, sizeof(ll));
@@ -244,6 +259,154 @@ TEST(an_unpacker_is_killed_for_sockets_keys_signals_ptrace_mounts_exec_bpf_and_f
 #if defined(__SANITIZE_ADDRESS__)
 	SKIP("sanitizer builds log instead of kill (ASan needs more system calls at exit)");
 #endif
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		int r = confined(fns[i], NULL);
+
+		if (r != KILLED)
+			TH_LOG("%s: %d", names[i], r);
+		EXPECT_EQ(KILLED, r);
+	}
+	done();
+}
+
+/* The network helper's cases: a listener the parent opened before the fork. */
+static int listener = -1;
+
+static int listen_on_loopback(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (listener < 0 || bind(listener, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(listener, 4) < 0)
+		return -1;
+	network_helper = true;
+	return 0;
+}
+
+static int connect_over_tcp(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd;
+
+	if (getsockname(listener, (struct sockaddr *)&a, &len) < 0)
+		return errno;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, len) < 0)
+		return errno;
+	return write(fd, "GET /", 5) == 5 ? 0 : errno;
+}
+
+static void *resolver(void *arg)
+{
+	return arg;
+}
+
+static int run_a_thread(void)
+{
+	static int token;
+	pthread_t t;
+	void *ret = NULL;
+
+	if (pthread_create(&t, NULL, resolver, &token) != 0 || pthread_join(t, &ret) != 0)
+		return EAGAIN;
+	return ret == &token ? 0 : EIO;
+}
+
+static int read_a_config_file(void)
+{
+	char b[8];
+	int fd = open("/proc/self/status", O_RDONLY);
+
+	return fd < 0 ? errno : (read(fd, b, sizeof(b)) == sizeof(b) ? 0 : EIO);
+}
+
+static int write_a_device(void)
+{
+	int fd = open("/dev/null", O_WRONLY);
+
+	return fd < 0 ? errno : (write(fd, "x", 1) == 1 ? 0 : errno);
+}
+
+static int write_its_directory(void)
+{
+	int fd = openat(rw_fd, "inblob", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	return fd < 0 ? errno : (write(fd, "nonce", 5) == 5 ? 0 : errno);
+}
+
+static int give_a_file_away(void)
+{
+	return errno_of(fchownat(rw_fd, "inblob", 1000, 1000, 0));
+}
+
+static int make_a_user_namespace(void)
+{
+	return errno_of(unshare(CLONE_NEWUSER));
+}
+
+static int clone_into_a_network_namespace(void)
+{
+	long p = syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, NULL, NULL, NULL, 0);
+
+	if (p == 0)
+		_exit(0);
+	return p < 0 ? errno : 0;
+}
+
+static int set_up_io_uring(void)
+{
+	return errno_of(syscall(SYS_io_uring_setup, 4, NULL));
+}
+
+static int become_another_user(void)
+{
+	return errno_of(setuid(1000));
+}
+
+TEST(a_network_helper_reads_files_connects_over_tcp_runs_threads_and_writes_its_devices)
+{
+	int ll;
+
+	ASSERT_EQ(0, listen_on_loopback());
+	EXPECT_EQ(0, confined(read_a_config_file, &ll));
+	EXPECT_EQ(0, confined(connect_over_tcp, NULL));
+	EXPECT_EQ(0, confined(run_a_thread, NULL));
+	EXPECT_EQ(0, confined(write_a_device, NULL));
+	EXPECT_EQ(0, confined(write_its_directory, NULL));
+	TH_LOG("Landlock ABI %d", ll);
+	done();
+}
+
+TEST(a_network_helper_has_no_capabilities_and_writes_no_file_outside_its_directory)
+{
+	int ll;
+
+	ASSERT_EQ(0, listen_on_loopback());
+	ASSERT_EQ(0, confined(write_its_directory, &ll));
+	EXPECT_EQ(EPERM, confined(give_a_file_away, NULL));
+	if (ll == 0) {
+		done();
+		SKIP("this kernel has no Landlock (lsm=): the file system is bounded by capabilities only");
+	}
+	EXPECT_EQ(EACCES, confined(write_outside, NULL));
+	EXPECT_EQ(EACCES, confined(write_the_layout, NULL));
+	done();
+}
+
+TEST(a_network_helper_is_killed_for_keys_bpf_ptrace_signals_mounts_namespaces_exec_and_io_uring)
+{
+	int (*fns[])(void) = { read_a_key, load_bpf, trace_pid1, signal_pid1, mount_something,
+			       make_a_user_namespace, clone_into_a_network_namespace,
+			       exec_a_program, set_up_io_uring, become_another_user };
+	static const char *names[] = { "keyctl", "bpf", "ptrace", "kill", "mount", "unshare",
+				       "clone(CLONE_NEWNET)", "execve", "io_uring_setup", "setuid" };
+
+#if defined(__SANITIZE_ADDRESS__)
+	SKIP("sanitizer builds log instead of kill (ASan needs more system calls at exit)");
+#endif
+	ASSERT_EQ(0, listen_on_loopback());
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
 		int r = confined(fns[i], NULL);
 
