@@ -110,15 +110,17 @@ infer_image_encrypt() {
 	[ -n "$plain_cfg" ] || return 1
 	if [ -d "$e" ] && [ "$(_cfg "$e")" = "${plain_cfg% *} true" ]; then
 		touch "$e"
-		image_cache=hit
+		echo "encrypted image: cached $e" >&2
 	else
 		mkdir -p "$cache"
 		rm -rf "$e" "$e.tmp.$$"
-		skopeo copy -q --encryption-key "jwe:$2" "oci:$1:v1" "oci:$e.tmp.$$:v1" &&
-			mv -T "$e.tmp.$$" "$e" || { rm -rf "$e.tmp.$$"; return 1; }
+		skopeo copy -q --encryption-key "jwe:$2" "oci:$1:v1" "oci:$e.tmp.$$:v1" ||
+			{ rm -rf "$e.tmp.$$"; return 1; }
+		# (A build running beside this one may have cached the same image first: use that.)
+		mv -T "$e.tmp.$$" "$e" 2>/dev/null || rm -rf "$e.tmp.$$"
 		# shellcheck disable=SC2012
 		ls -1dt "$cache"/*/ | tail -n +9 | xargs -r rm -rf
-		image_cache=miss
+		echo "encrypted image: new layer key, cached as $e" >&2
 	fi
 	rm -rf "$3"
 	cp -R "$e" "$3"
