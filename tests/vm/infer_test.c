@@ -32,18 +32,24 @@ static bool has(const char *out, const char *s)
 	return false;
 }
 
-static void need_vm(void)
+/* What scripts/pod-initrd --inference needs. */
+static void need_pod_initrd(void)
 {
 	if (geteuid() != 0)
 		SKIP("needs root (swtpm state, initrd ownership)");
-	if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
-		SKIP("qemu-system-x86_64 is not installed");
-	if (access("/usr/bin/swtpm", X_OK) != 0 || access("/usr/bin/tpm2_createprimary", X_OK) != 0)
-		SKIP("swtpm or tpm2-tools is not installed");
 	if (system("command -v skopeo >/dev/null") != 0)
 		SKIP("skopeo is not installed");
 	if (!lt_have_busybox())
 		SKIP("busybox-static is not installed");
+}
+
+static void need_vm(void)
+{
+	need_pod_initrd();
+	if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
+		SKIP("qemu-system-x86_64 is not installed");
+	if (access("/usr/bin/swtpm", X_OK) != 0 || access("/usr/bin/tpm2_createprimary", X_OK) != 0)
+		SKIP("swtpm or tpm2-tools is not installed");
 }
 
 /* Runs tests/vm/infer-boot [--tamper] into O/vm/NAME; its output, or SKIP when no guest can boot. */
@@ -202,12 +208,7 @@ TEST_TIMEOUT(inference_initrd_rebuilds_to_the_same_bytes_while_each_new_image_or
 	char *a, *b, *cold, *other, *other2, *pa, *pb, *info;
 	int st;
 
-	if (geteuid() != 0)
-		SKIP("needs root (initrd ownership)");
-	if (system("command -v skopeo >/dev/null") != 0)
-		SKIP("skopeo is not installed");
-	if (!lt_have_busybox())
-		SKIP("busybox-static is not installed");
+	need_pod_initrd();
 	free(lt_sh(&st, "'%s/tests/vm/kernel' 6.1 '%s/vm/kernel/6.1' >/dev/null 2>&1", harness_srcdir(),
 		   harness_builddir()));
 	if (st != 0)
