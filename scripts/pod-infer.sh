@@ -3,7 +3,7 @@
 # The inference pod (issue 11): confidential inference inside the pod VM.
 #
 # pod_inference is scripts/pod-initrd --inference's block: the model user's
-# container as an encrypted OCI image (a rootfs with `veil infer`, its
+# container as an encrypted OCI image (a rootfs with veil-infer, its two
 # libraries, the sealed model and the first N t10k images; skopeo encrypts its
 # layer to the image key's public half), the sealed model for veil-decryptd,
 # and a manifest whose decryptd section starts the service with the FHE
@@ -29,10 +29,12 @@ pod_inference() {
 	rm -rf "$dir/stage/pod" "$r" "$dir/infer-plain" "$dir/infer-enc"
 	mkdir -p "$dir/stage/pod/images" "$dir/stage/pod/model"
 
-	# The rootfs: veil (for `veil infer`) and its libraries, the sealed model, the data.
+	# The rootfs: veil-infer (`veil infer` alone: static but for libc and libm,
+	# ~5 MB where veil's library closure is ~60 MB) stripped, the sealed model, the data.
+	[ -x "$out/veil-infer" ] || die "$out/veil-infer is not built (make)"
 	mkdir -p "$r/usr/bin" "$r/models" "$r/data/fashion-mnist" "$r/run/veil" "$r/proc" "$r/dev" "$r/tmp"
-	cp "$VEIL" "$r/usr/bin/veil"
-	for f in $(ldd "$VEIL" | grep -o '/[^ ]*'); do
+	strip --strip-all -o "$r/usr/bin/veil-infer" "$out/veil-infer" || die "cannot strip veil-infer"
+	for f in $(ldd "$out/veil-infer" | grep -o '/[^ ]*'); do
 		mkdir -p "$r$(dirname "$f")"
 		cp -L "$f" "$r$f"
 	done
@@ -52,17 +54,9 @@ pod_inference() {
 	find "$r" -exec touch -h -d @0 {} +
 
 	# The image: built by veil, its layer encrypted by skopeo to the image key.
-	# (An ASan build of veil (make SANITIZE=1): LeakSanitizer cannot stop the world
-	# inside the confined container and would fail the exit, so no leak check there.)
-	local env=()
-	ldd "$VEIL" | grep -q libasan && env=(--env ASAN_OPTIONS=detect_leaks=0)
-	"$VEIL" image build "$r" -o "$dir/infer-plain" --ref v1 --compress zstd --user 1000:1000 "${env[@]}" \
-		--entrypoint /usr/bin/veil --cmd infer --cmd /models/model.sealed \
-		--cmd --data --cmd /data/fashion-mnist --cmd --count --cmd "$n" \
-		--cmd --decryptd --cmd /run/veil/decryptd.sock --cmd --model --cmd fashion \
-		--cmd --verbose >/dev/null || die "veil image build failed"
-	skopeo copy -q --encryption-key "jwe:$image_pub" "oci:$dir/infer-plain:v1" \
-		"oci:$dir/stage/pod/images/model-user:v1" || die "skopeo could not encrypt the image"
+	infer_image_build "$r" "$dir/infer-plain" "$n" || die "veil image build failed"
+	infer_image_encrypt "$dir/infer-plain" "$image_pub" "$dir/stage/pod/images/model-user" ||
+		die "skopeo could not encrypt the image"
 	rm -rf "$dir/infer-plain"
 	cp "$inference" "$dir/stage/pod/model/fashion.sealed"
 
@@ -77,6 +71,59 @@ pod_inference() {
              "models":[{"name":"fashion","sealed":"/pod/model/fashion.sealed","grant":["model-user"]}]},
  "policy":{"lsm":"required"},"shutdown":"last-exit","grace_ms":2000}
 EOF
+}
+
+# infer_image_build ROOTFS LAYOUT N: the model user's plaintext image (veil
+# builds it deterministically: the same rootfs gives the same digest).
+infer_image_build() {
+	local env=()
+	# (An ASan build (make SANITIZE=1): LeakSanitizer cannot stop the world inside
+	# the confined container and would fail the exit, so no leak check there.)
+	ldd "$out/veil-infer" 2>/dev/null | grep -q libasan && env=(--env ASAN_OPTIONS=detect_leaks=0)
+	rm -rf "$2"
+	"$VEIL" image build "$1" -o "$2" --ref v1 --compress zstd --user 1000:1000 "${env[@]}" \
+		--entrypoint /usr/bin/veil-infer --cmd /models/model.sealed \
+		--cmd --data --cmd /data/fashion-mnist --cmd --count --cmd "$3" \
+		--cmd --decryptd --cmd /run/veil/decryptd.sock --cmd --model --cmd fashion \
+		--cmd --verbose >/dev/null
+}
+
+# infer_image_encrypt PLAIN PUB DEST: the plaintext layout PLAIN (ref v1) with
+# its layer encrypted to the public key PUB, as the layout DEST.
+# skopeo encrypts each layer under a fresh random key that only a JWE to PUB
+# carries, so two encryptions of one image differ and so would the initrd
+# and PCR 23. The encrypted layout is therefore cached, keyed by PLAIN's
+# index (which names its manifest digest, hence every blob) and PUB: the same
+# image to the same key gives the same bytes; a changed image or a new key
+# misses and gets a new random layer key. The cache holds what the initrd
+# holds (ciphertext, the wrapped key, the plaintext config), nothing secret.
+# $VEIL_IMAGE_CACHE or $out/vm/image-cache; the newest 8 entries stay.
+infer_image_encrypt() {
+	local cache=${VEIL_IMAGE_CACHE:-$out/vm/image-cache} id e plain_cfg
+	[ -s "$1/index.json" ] && [ -r "$2" ] || return 1
+	id=$({ sha256sum <"$1/index.json"; sha256sum <"$2"; } | sha256sum | cut -c1-64)
+	e=$cache/$id
+	# A hit must be this image, encrypted: the config blob is the plaintext's.
+	_cfg() { "$VEIL" image inspect "$1" --ref v1 2>/dev/null | tr -d ' \n' |
+		sed -n 's/.*"config":"\(sha256:[0-9a-f]*\)".*"encrypted":\([a-z]*\).*/\1 \2/p'; }
+	plain_cfg=$(_cfg "$1")
+	[ -n "$plain_cfg" ] || return 1
+	if [ -d "$e" ] && [ "$(_cfg "$e")" = "${plain_cfg% *} true" ]; then
+		touch "$e"
+		echo "encrypted image: cached $e" >&2
+	else
+		mkdir -p "$cache"
+		rm -rf "$e" "$e.tmp.$$"
+		skopeo copy -q --encryption-key "jwe:$2" "oci:$1:v1" "oci:$e.tmp.$$:v1" ||
+			{ rm -rf "$e.tmp.$$"; return 1; }
+		# (A build running beside this one may have cached the same image first: use that.)
+		mv -T "$e.tmp.$$" "$e" 2>/dev/null || rm -rf "$e.tmp.$$"
+		# shellcheck disable=SC2012
+		ls -1dt "$cache"/*/ | tail -n +9 | xargs -r rm -rf
+		echo "encrypted image: new layer key, cached as $e" >&2
+	fi
+	rm -rf "$3"
+	cp -R "$e" "$3"
 }
 
 # ---- host side -------------------------------------------------------------------
@@ -142,16 +189,9 @@ infer_vm_tamper() {
 	f=$r/data/fashion-mnist/t10k-images-idx3-ubyte
 	printf '\x7f' | dd of="$f" bs=1 seek=500 conv=notrunc status=none
 	touch -d @0 "$f"
-	rm -rf "$d/tamper-plain" "$d/stage/pod/images/model-user"
-	local env=()
-	ldd "$VEIL" | grep -q libasan && env=(--env ASAN_OPTIONS=detect_leaks=0)
-	"$VEIL" image build "$r" -o "$d/tamper-plain" --ref v1 --compress zstd --user 1000:1000 "${env[@]}" \
-		--entrypoint /usr/bin/veil --cmd infer --cmd /models/model.sealed \
-		--cmd --data --cmd /data/fashion-mnist --cmd --count --cmd "$(sed -n 's/^IMAGES=//p' "$d/pod.env")" \
-		--cmd --decryptd --cmd /run/veil/decryptd.sock --cmd --model --cmd fashion \
-		--cmd --verbose >/dev/null &&
-	skopeo copy -q --encryption-key "jwe:$d/image.pub" "oci:$d/tamper-plain:v1" \
-		"oci:$d/stage/pod/images/model-user:v1" || return 1
+	infer_image_build "$r" "$d/tamper-plain" "$(sed -n 's/^IMAGES=//p' "$d/pod.env")" &&
+	infer_image_encrypt "$d/tamper-plain" "$d/image.pub" "$d/stage/pod/images/model-user" || return 1
+	rm -rf "$d/tamper-plain"
 	# The list names each staged file: list the re-encrypted layout's instead.
 	grep -Ev '^(dir|file|slink) /pod/images/model-user/' "$d/pod.list" >"$d/pod.list.new" || return 1
 	mv "$d/pod.list.new" "$d/pod.list"
@@ -181,18 +221,19 @@ infer_vm_boot() {
 
 # infer_vm_timeline LOG: the boot's intervals from the console's kernel
 # timestamps (the boot's command line has printk.devkmsg=on): kernel hand-over
-# (Run /init) → keys in the keyring, → veil-decryptd listens, → the first image's
-# result; and the model user's images/s.
+# (Run /init) → keys in the keyring, → the image unpacked, → veil-decryptd
+# listens, → the first image's result; and the model user's images/s.
 infer_vm_timeline() {
-	local t0 tk td tf
+	local t0 tk tu td tf
 	_ts() { tr -d '\r' <"$1" | grep -E '^\[ *[0-9]+\.[0-9]+\]' | grep -- "$2" | sed -n "${3:-1}p" |
 		sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p' || true; }
 	_ms() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "?"; else printf "%.0f", (b - a) * 1000 }'; }
 	t0=$(_ts "$1" 'Run /init as init process')
 	tk=$(_ts "$1" "veil-init: resource 'image-key' is key")
+	tu=$(_ts "$1" "veil-init: container 'model-user': image unpacked")
 	td=$(_ts "$1" 'veil-init: veil-decryptd listens')
 	tf=$(_ts "$1" 'veil-init: model-user: image 0: class')
-	printf 'hand-over → keys %s ms, → decryptd ready %s ms, → first inference result %s ms; %s images/s\n' \
-		"$(_ms "$t0" "$tk")" "$(_ms "$t0" "$td")" "$(_ms "$t0" "$tf")" \
+	printf 'hand-over → keys %s ms, → image unpacked %s ms, → decryptd ready %s ms, → first inference result %s ms; %s images/s\n' \
+		"$(_ms "$t0" "$tk")" "$(_ms "$t0" "$tu")" "$(_ms "$t0" "$td")" "$(_ms "$t0" "$tf")" \
 		"$(tr -d '\r' <"$1" | grep -o 'images: model user .*, [0-9.]* images/s' | head -1 | grep -o '[0-9.]* images/s$' | cut -d' ' -f1)"
 }

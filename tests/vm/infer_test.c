@@ -4,8 +4,8 @@
  * QEMU with a swtpm vTPM boots scripts/pod-initrd --inference. veil-init
  * measures the model user's encrypted OCI image into PCR 23, attests with tpm
  * evidence to veil-kbs on host loopback (TLS through QEMU's guestfwd), gets
- * the FHE secret key and the image key, unpacks the image with the one,
- * starts veil-decryptd with the other, and runs the container: `veil infer`
+ * the FHE secret key and the image key, unpacks the image with the latter,
+ * starts veil-decryptd with the former, and runs the container: veil-infer
  * over the first N t10k images with fc2 sealed, one line per image on the
  * console. The host runs the plaintext model over the same images and the two
  * must agree. The host side is tests/vm/infer-boot (scripts/pod-infer.sh).
@@ -32,18 +32,24 @@ static bool has(const char *out, const char *s)
 	return false;
 }
 
-static void need_vm(void)
+/* What scripts/pod-initrd --inference needs. */
+static void need_pod_initrd(void)
 {
 	if (geteuid() != 0)
 		SKIP("needs root (swtpm state, initrd ownership)");
-	if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
-		SKIP("qemu-system-x86_64 is not installed");
-	if (access("/usr/bin/swtpm", X_OK) != 0 || access("/usr/bin/tpm2_createprimary", X_OK) != 0)
-		SKIP("swtpm or tpm2-tools is not installed");
 	if (system("command -v skopeo >/dev/null") != 0)
 		SKIP("skopeo is not installed");
 	if (!lt_have_busybox())
 		SKIP("busybox-static is not installed");
+}
+
+static void need_vm(void)
+{
+	need_pod_initrd();
+	if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
+		SKIP("qemu-system-x86_64 is not installed");
+	if (access("/usr/bin/swtpm", X_OK) != 0 || access("/usr/bin/tpm2_createprimary", X_OK) != 0)
+		SKIP("swtpm or tpm2-tools is not installed");
 }
 
 /* Runs tests/vm/infer-boot [--tamper] into O/vm/NAME; its output, or SKIP when no guest can boot. */
@@ -167,6 +173,106 @@ TEST_TIMEOUT(inference_pod_vm_gets_its_keys_under_policy_and_infers_as_the_plain
 	EXPECT_TRUE(has(out, "veil-init: powering off"));
 	EXPECT_NULL(strstr(out, "emergency"));
 	free(out);
+}
+
+/*
+ * scripts/pod-initrd --inference into O/vm/infer-repro/NAME, the image key
+ * PUB, the encrypted-image cache O/vm/infer-repro/cache; the initrd's sha256.
+ */
+static char *repro_build(const char *name, const char *pub)
+{
+	char *sha, *log;
+	int st;
+
+	sha = lt_sh(&st, "cd '%1$s/vm/infer-repro' && VEIL_IMAGE_CACHE=\"$PWD/cache\" "
+			 "VEIL_SRCDIR='%2$s' VEIL_BUILDDIR='%1$s' '%2$s/scripts/pod-initrd' "
+			 "--kbs-ca ca.pem --inference model.sealed --image-key %3$s --images 100 %4$s "
+			 ">%4$s.log 2>&1 && sha256sum %4$s/pod-initrd.cpio | cut -c1-64 | tr -d '\\n'",
+		    harness_builddir(), harness_srcdir(), pub, name);
+	if (st != 0) {
+		log = lt_sh(NULL, "cat '%s/vm/infer-repro/%s.log'", harness_builddir(), name);
+		TH_LOG("pod-initrd %s: %s", name, log ? log : "?");
+		free(log);
+	}
+	return sha;
+}
+
+static char *repro_env(const char *name, const char *var)
+{
+	return lt_sh(NULL, "sed -n 's/^%s=//p' '%s/vm/infer-repro/%s/pod.env' | tr -d '\\n'", var,
+		     harness_builddir(), name);
+}
+
+TEST_TIMEOUT(inference_initrd_rebuilds_to_the_same_bytes_while_each_new_image_or_key_gets_a_fresh_layer_key, 300)
+{
+	char *a, *b, *cold, *other, *other2, *pa, *pb, *info;
+	int st;
+
+	need_pod_initrd();
+	free(lt_sh(&st, "'%s/tests/vm/kernel' 6.1 '%s/vm/kernel/6.1' >/dev/null 2>&1", harness_srcdir(),
+		   harness_builddir()));
+	if (st != 0)
+		SKIP("Debian's 6.1 kernel is not available (scripts/deps)");
+	/* Inputs: a KBS CA, two image keys, a sealed model. */
+	free(lt_sh(&st, "W='%1$s/vm/infer-repro' && rm -rf \"$W\" && mkdir -p \"$W\" && cd \"$W\" && "
+			"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+			"-keyout ca.key -out ca.pem -subj /CN=repro >/dev/null 2>&1 && "
+			"for k in 1 2; do openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 "
+			"-out image$k.key 2>/dev/null && openssl pkey -in image$k.key -pubout -out image$k.pub "
+			"|| exit 1; done && '%1$s/veil' keygen -s fhe.sk -p fhe.pk >/dev/null && "
+			"'%1$s/veil' seal '%2$s' --layers fc2 --pk fhe.pk --key-uri kbs:///default/fhe/fashion "
+			"-o model.sealed >/dev/null",
+		   harness_builddir(), model_test_path()));
+	ASSERT_EQ(0, st);
+
+	/* Same inputs, twice: the second encryption is the cached first, byte for byte. */
+	a = repro_build("a", "image1.pub");
+	b = repro_build("b", "image1.pub");
+	ASSERT_NONNULL(a);
+	ASSERT_NONNULL(b);
+	ASSERT_EQ(64, (int)strlen(a));
+	EXPECT_STREQ(a, b);
+	pa = repro_env("a", "PCR23");
+	pb = repro_env("b", "PCR23");
+	ASSERT_NONNULL(pa);
+	ASSERT_NONNULL(pb);
+	EXPECT_EQ(64, (int)strlen(pa));
+	EXPECT_STREQ(pa, pb);
+	/* The staged image is encrypted and lean: veil-infer, not veil's library closure. */
+	info = lt_sh(NULL, "cd '%1$s/vm/infer-repro/a' && '%1$s/veil' image inspect "
+			   "stage/pod/images/model-user --ref v1 | tr -d ' \\n' && "
+			   "echo && du -sb stage/pod/images/model-user | cut -f1 | tr -d '\\n'",
+		     harness_builddir());
+	ASSERT_NONNULL(info);
+	EXPECT_TRUE(has(info, "\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+zstd+encrypted\""));
+	EXPECT_TRUE(has(info, "\"Entrypoint\":[\"/usr/bin/veil-infer\"]"));
+	EXPECT_LT(strtol(strchr(info, '\n') ? strchr(info, '\n') + 1 : "0", NULL, 10), 8L << 20);
+	TH_LOG("initrd sha256 %.16s…, PCR 23 %.16s…; the encrypted image: %s bytes", a, pa,
+	       strchr(info, '\n') ? strchr(info, '\n') + 1 : "?");
+
+	/* An empty cache: skopeo draws a new layer key, so new bytes (and a new PCR 23). */
+	free(lt_sh(NULL, "rm -rf '%s/vm/infer-repro/cache'", harness_builddir()));
+	cold = repro_build("cold", "image1.pub");
+	ASSERT_NONNULL(cold);
+	EXPECT_EQ(64, (int)strlen(cold));
+	EXPECT_STRNE(a, cold);
+	/* Another image key misses the cache too; once encrypted to it, it rebuilds the same. */
+	other = repro_build("other", "image2.pub");
+	other2 = repro_build("other2", "image2.pub");
+	ASSERT_NONNULL(other);
+	ASSERT_NONNULL(other2);
+	EXPECT_EQ(64, (int)strlen(other));
+	EXPECT_STRNE(cold, other);
+	EXPECT_STREQ(other, other2);
+	free(lt_sh(NULL, "rm -rf '%s/vm/infer-repro'", harness_builddir()));
+	free(a);
+	free(b);
+	free(cold);
+	free(other);
+	free(other2);
+	free(pa);
+	free(pb);
+	free(info);
 }
 
 TEST_TIMEOUT(inference_pod_vm_whose_container_changed_by_one_byte_gets_no_key_and_infers_nothing, 600)
