@@ -140,6 +140,7 @@ static void prepare_unit(struct launcher_unit *u, const char *bundle,
 	u->state = UNIT_REFUSED;
 	u->status = -1;
 	u->pidfd = u->out_fd = -1;
+	u->seccomp_default = false;
 	if (!bundle)
 		return;
 	r = launcher_bundle_read(bundle, &cfg, &len, &rootfs, err);
@@ -166,13 +167,15 @@ static void prepare_unit(struct launcher_unit *u, const char *bundle,
 		if (r == 0 && !u->cfg->no_new_privs &&
 		    seccomp_attr_set(u->cfg->seccomp, SCMP_FLTATR_CTL_NNP, 0) < 0)
 			r = -EINVAL;
-		if (r < 0 || launcher_seccomp_digest(u->cfg->seccomp, sd) < 0) {
+		/* Its program is generated and hashed once per boot, not per container. */
+		if (r < 0 || launcher_seccomp_default_digest(sd) < 0) {
 			log_err("container '%s' refused: Failed to build the default seccomp profile",
 				mc->name);
 			return;
 		}
 		log_info("container '%s': no linux.seccomp, veil's default profile (sha256 %.16s…)",
 			 mc->name, sd);
+		u->seccomp_default = true;
 	}
 	if (!rec)
 		goto measured;
@@ -287,6 +290,13 @@ static void lsm_register_unit(struct launcher_lsm *l, struct launcher_unit *u)
 	}
 }
 
+/* The digest of the filter a prepared unit runs under. */
+static int unit_seccomp_digest(const struct launcher_unit *u, char hex[65])
+{
+	return u->seccomp_default ? launcher_seccomp_default_digest(hex) :
+				    launcher_lsm_seccomp_digest(u->cfg, hex);
+}
+
 /*
  * The isolation policy event, after the containers' and before the first
  * start (and before attestation, which sends the log). Fails closed.
@@ -314,7 +324,7 @@ static void record_isolation(struct launcher_lsm *l, struct launcher_pod *pod,
 		}
 		if (u->state != UNIT_WAITING)
 			continue;
-		if (launcher_lsm_seccomp_digest(u->cfg, hex[i]) < 0) {
+		if (unit_seccomp_digest(u, hex[i]) < 0) {
 			log_err("container '%s' refused: Failed to digest its seccomp filter", u->mc->name);
 			u->state = UNIT_REFUSED;
 			continue;
@@ -334,7 +344,7 @@ static void check_image_seccomp(struct launcher_unit *u, const char *recorded)
 
 	if (u->state != UNIT_WAITING)
 		return;
-	if (!recorded || launcher_lsm_seccomp_digest(u->cfg, hex) < 0 || strcmp(hex, recorded)) {
+	if (!recorded || unit_seccomp_digest(u, hex) < 0 || strcmp(hex, recorded)) {
 		log_err("container '%s' refused: its seccomp filter is not the one the isolation "
 			"event recorded", u->mc->name);
 		u->state = UNIT_REFUSED;
