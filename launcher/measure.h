@@ -3,7 +3,8 @@
  * Container measurement: SHA-256 of a Merkle tree over a canonical walk of
  * the rootfs plus the exact bytes of config.json (docs/manifest.md,
  * "Measurement"). Files are read with io_uring and hashed on every core, so
- * it runs in threads: PID 1 calls it only through launcher_measure_forked().
+ * it runs in threads: PID 1 calls it only through launcher_measure_forked() or
+ * launcher_measure_start()/launcher_measure_finish(), in forked helpers.
  */
 #ifndef VEIL_LAUNCHER_MEASURE_H
 #define VEIL_LAUNCHER_MEASURE_H
