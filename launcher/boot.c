@@ -183,7 +183,7 @@ int launcher_boot_harden(void)
 	 * (Not under ASan: its terabytes of reserved shadow cannot be locked.)
 	 * ONFAULT: every page PID 1 touches is locked the moment it is touched
 	 * (a secret is touched when it is written), without faulting in all of
-	 * its 54 libraries' mappings up front: that cost ~0.2 s of a TCG boot.
+	 * its shared libraries' mappings up front (~0.2 s of a TCG boot with 54).
 	 */
 	if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) < 0)
 		log_warn("Failed to lock veil-init's memory: %m");

@@ -244,20 +244,12 @@ int launcher_lsm_watch(struct launcher_lsm *l, struct launcher_pod *pod)
 
 int launcher_lsm_seccomp_digest(const struct oci_config *cfg, char hex[65])
 {
-	void *ctx = NULL;
-	int r;
-
 	if (!hex)
 		return -EINVAL;
 	if (cfg && cfg->seccomp)
 		return launcher_seccomp_digest(cfg->seccomp, hex);
 	/* As veil-init builds it for a bundle without linux.seccomp (the BPF program, not NNP). */
-	r = launcher_seccomp_default_build(&ctx);
-	if (r < 0)
-		return r;
-	r = launcher_seccomp_digest(ctx, hex);
-	seccomp_release(ctx);
-	return r;
+	return launcher_seccomp_default_digest(hex);
 }
 
 /* One cgroup's entry: the URIs of the resources `names` grants it, raw sockets, seccomp. */

@@ -121,41 +121,41 @@ static struct manifest *load_manifest(struct launcher_recorder *rec)
 }
 
 /*
- * Reads, parses, measures and records one container; refused on any failure.
- * An image container's bundle is its unpacked tmpfs (NULL: refused already),
- * measured before attestation by its image manifest digest: rec is NULL then.
+ * Reads, parses and checks one container and, with job, starts its
+ * measurement; refused (false) on any failure. An image container's bundle
+ * is its unpacked tmpfs (NULL: refused already), measured before attestation
+ * by its image manifest digest: no job then.
  */
-static void prepare_unit(struct launcher_unit *u, const char *bundle,
-			 struct launcher_recorder *rec, const struct launcher_cgroups *cg,
-			 const struct manifest *m)
+static bool prepare_unit_begin(struct launcher_unit *u, const char *bundle,
+			       const struct manifest *m, struct launcher_measure_job *job)
 {
 	const struct manifest_container *mc = u->mc;
-	_cleanup_free_ char *cfg = NULL, *rootfs = NULL, *content = NULL;
-	char err[MEASURE_ERR_MAX], hex[7 + 65], pin[7 + 65];
+	_cleanup_free_ char *cfg = NULL, *rootfs = NULL;
+	char err[MEASURE_ERR_MAX];
 	struct vjson_err e;
-	uint8_t digest[32];
 	size_t len;
 	int r;
 
 	u->state = UNIT_REFUSED;
 	u->status = -1;
 	u->pidfd = u->out_fd = -1;
+	u->seccomp_default = false;
 	if (!bundle)
-		return;
+		return false;
 	r = launcher_bundle_read(bundle, &cfg, &len, &rootfs, err);
 	if (r < 0) {
 		log_err("container '%s' refused: %s", mc->name, err);
-		return;
+		return false;
 	}
 	r = launcher_oci_parse(cfg, len, bundle, &u->cfg, &e);
 	if (r < 0) {
 		log_err("container '%s' refused: %s/config.json: %s", mc->name, bundle,
 			r == -ENOMEM ? "out of memory" : e.msg);
-		return;
+		return false;
 	}
 	if (m->seccomp_required && !u->cfg->seccomp) {
 		log_err("container '%s' refused: the manifest requires linux.seccomp", mc->name);
-		return;
+		return false;
 	}
 	if (!u->cfg->seccomp) {
 		/* No profile in the bundle: veil's default, a Docker-like allowlist. */
@@ -166,34 +166,59 @@ static void prepare_unit(struct launcher_unit *u, const char *bundle,
 		if (r == 0 && !u->cfg->no_new_privs &&
 		    seccomp_attr_set(u->cfg->seccomp, SCMP_FLTATR_CTL_NNP, 0) < 0)
 			r = -EINVAL;
-		if (r < 0 || launcher_seccomp_digest(u->cfg->seccomp, sd) < 0) {
+		/* Its program is generated and hashed once per boot, not per container. */
+		if (r < 0 || launcher_seccomp_default_digest(sd) < 0) {
 			log_err("container '%s' refused: Failed to build the default seccomp profile",
 				mc->name);
-			return;
+			return false;
 		}
 		log_info("container '%s': no linux.seccomp, veil's default profile (sha256 %.16s…)",
 			 mc->name, sd);
+		u->seccomp_default = true;
 	}
-	if (!rec)
-		goto measured;
-	r = launcher_measure_forked(u->cfg->root_path, cfg, len, digest, err);
-	if (r < 0) {
-		log_err("container '%s' refused: measurement failed: %s", mc->name, err);
-		return;
+	if (job) {
+		r = launcher_measure_start(u->cfg->root_path, cfg, len, job);
+		if (r < 0) {
+			log_err("container '%s' refused: measurement failed: %s", mc->name, strerror(-r));
+			return false;
+		}
 	}
-	launcher_digest_hex(digest, hex);
-	if (mc->pinned && memcmp(digest, mc->digest, 32) != 0) {
-		launcher_digest_hex(mc->digest, pin);
-		log_err("container '%s' refused: digest %s does not match the pinned %s", mc->name, hex,
-			pin);
-		return;
+	return true;
+}
+
+/*
+ * The second half, in manifest order: the started measurement (job) is
+ * compared with the pinned digest and recorded (rec), then the container
+ * gets its cgroup leaf. Refused on any failure.
+ */
+static void prepare_unit_end(struct launcher_unit *u, struct launcher_measure_job *job,
+			     struct launcher_recorder *rec, const struct launcher_cgroups *cg)
+{
+	const struct manifest_container *mc = u->mc;
+	_cleanup_free_ char *content = NULL;
+	char err[MEASURE_ERR_MAX], hex[7 + 65], pin[7 + 65];
+	uint8_t digest[32];
+	int r;
+
+	if (job) {
+		r = launcher_measure_finish(job, digest, err);
+		if (r < 0) {
+			log_err("container '%s' refused: measurement failed: %s", mc->name, err);
+			return;
+		}
+		launcher_digest_hex(digest, hex);
+		if (mc->pinned && memcmp(digest, mc->digest, 32) != 0) {
+			launcher_digest_hex(mc->digest, pin);
+			log_err("container '%s' refused: digest %s does not match the pinned %s",
+				mc->name, hex, pin);
+			return;
+		}
+		content = launcher_record_container_json(mc->name, digest);
+		if (!content || launcher_record_event(rec, "container", content) < 0) {
+			log_err("container '%s' refused: its measurement could not be recorded", mc->name);
+			return;
+		}
 	}
-	content = launcher_record_container_json(mc->name, digest);
-	if (!content || launcher_record_event(rec, "container", content) < 0) {
-		log_err("container '%s' refused: its measurement could not be recorded", mc->name);
-		return;
-	}
-measured:
 	r = launcher_cgroup_leaf(cg, mc->name, u->cfg, &u->cgroup);
 	if (r < 0) {
 		log_err("container '%s' refused: no cgroup", mc->name);
@@ -287,6 +312,13 @@ static void lsm_register_unit(struct launcher_lsm *l, struct launcher_unit *u)
 	}
 }
 
+/* The digest of the filter a prepared unit runs under. */
+static int unit_seccomp_digest(const struct launcher_unit *u, char hex[65])
+{
+	return u->seccomp_default ? launcher_seccomp_default_digest(hex) :
+				    launcher_lsm_seccomp_digest(u->cfg, hex);
+}
+
 /*
  * The isolation policy event, after the containers' and before the first
  * start (and before attestation, which sends the log). Fails closed.
@@ -314,7 +346,7 @@ static void record_isolation(struct launcher_lsm *l, struct launcher_pod *pod,
 		}
 		if (u->state != UNIT_WAITING)
 			continue;
-		if (launcher_lsm_seccomp_digest(u->cfg, hex[i]) < 0) {
+		if (unit_seccomp_digest(u, hex[i]) < 0) {
 			log_err("container '%s' refused: Failed to digest its seccomp filter", u->mc->name);
 			u->state = UNIT_REFUSED;
 			continue;
@@ -334,7 +366,7 @@ static void check_image_seccomp(struct launcher_unit *u, const char *recorded)
 
 	if (u->state != UNIT_WAITING)
 		return;
-	if (!recorded || launcher_lsm_seccomp_digest(u->cfg, hex) < 0 || strcmp(hex, recorded)) {
+	if (!recorded || unit_seccomp_digest(u, hex) < 0 || strcmp(hex, recorded)) {
 		log_err("container '%s' refused: its seccomp filter is not the one the isolation "
 			"event recorded", u->mc->name);
 		u->state = UNIT_REFUSED;
@@ -455,13 +487,30 @@ static int run_pod(void)
 	/* Image containers: verified and measured now, unpacked after the keys came. */
 	if (launcher_pod_images_new(m, NULL, &images) < 0)
 		launcher_emergency(opts.sandbox, "Out of memory");
-	for (size_t i = 0; i < m->n_containers; i++) {
+	for (size_t i = 0; i < m->n_containers; i++)
 		pod.units[i].mc = &m->containers[i];
+	/*
+	 * Up to one measurement helper per CPU hashes ahead (a bundle under 4 MiB
+	 * is hashed by one thread); the results are compared and recorded in
+	 * manifest order, so the event log and PCR 23 do not depend on timing.
+	 */
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t ahead = cpus > 1 ? (size_t)cpus : 1, next = 0;
+	struct launcher_measure_job jobs[MANIFEST_CONTAINERS_MAX];
+	bool begun[MANIFEST_CONTAINERS_MAX] = { false };
+
+	for (size_t i = 0; i < m->n_containers; i++) {
+		for (; next < m->n_containers && next < i + ahead; next++)
+			if (!m->containers[next].image)
+				begun[next] = prepare_unit_begin(&pod.units[next],
+								 m->containers[next].bundle, m,
+								 &jobs[next]);
 		if (m->containers[i].image) {
 			image_ok[i] = launcher_pod_image_measure(images, i, &rec) >= 0;
 			continue;
 		}
-		prepare_unit(&pod.units[i], m->containers[i].bundle, &rec, &cg, m);
+		if (begun[i])
+			prepare_unit_end(&pod.units[i], &jobs[i], &rec, &cg);
 		lsm_register_unit(lsm_pol, &pod.units[i]);
 	}
 	/* The sealed models veil-decryptd will serve: the FHE key is released for these bytes only. */
@@ -498,7 +547,8 @@ static int run_pod(void)
 			continue;
 		if (launcher_pod_image_unpack(images, i, kr, &bundle) < 0)
 			bundle = NULL;
-		prepare_unit(&pod.units[i], bundle, NULL, &cg, m);
+		if (prepare_unit_begin(&pod.units[i], bundle, m, NULL))
+			prepare_unit_end(&pod.units[i], NULL, NULL, &cg);
 		check_image_seccomp(&pod.units[i], image_ok[i] ? iso_seccomp[i] : NULL);
 		lsm_register_unit(lsm_pol, &pod.units[i]);
 	}

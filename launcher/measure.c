@@ -587,15 +587,13 @@ struct forked_result {
 	char err[MEASURE_ERR_MAX];
 };
 
-int launcher_measure_forked(const char *rootfs, const char *cfg, size_t len, uint8_t ret[32],
-			    char err[MEASURE_ERR_MAX])
+int launcher_measure_start(const char *rootfs, const char *cfg, size_t len,
+			   struct launcher_measure_job *ret_job)
 {
 	struct forked_result res = { 0 };
-	int p[2], status;
-	ssize_t n;
+	int p[2];
 	pid_t pid;
 
-	err[0] = '\0';
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
 	pid = fork();
@@ -613,10 +611,25 @@ int launcher_measure_forked(const char *rootfs, const char *cfg, size_t len, uin
 		_exit(0);
 	}
 	close(p[1]);
-	n = fd_read_full(p[0], &res, sizeof(res));
-	close(p[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	ret_job->pid = pid;
+	ret_job->fd = p[0];
+	return 0;
+}
+
+int launcher_measure_finish(struct launcher_measure_job *job, uint8_t ret[32],
+			    char err[MEASURE_ERR_MAX])
+{
+	struct forked_result res = { 0 };
+	int status = -1;
+	ssize_t n;
+
+	err[0] = '\0';
+	n = fd_read_full(job->fd, &res, sizeof(res));
+	close(job->fd);
+	job->fd = -1;
+	while (waitpid(job->pid, &status, 0) < 0 && errno == EINTR)
 		;
+	job->pid = 0;
 	if (n != (ssize_t)sizeof(res)) {
 		set_msg(err, "the measurement helper died (status %d)", status);
 		return -EIO;
@@ -628,6 +641,17 @@ int launcher_measure_forked(const char *rootfs, const char *cfg, size_t len, uin
 	}
 	memcpy(ret, res.digest, 32);
 	return 0;
+}
+
+int launcher_measure_forked(const char *rootfs, const char *cfg, size_t len, uint8_t ret[32],
+			    char err[MEASURE_ERR_MAX])
+{
+	struct launcher_measure_job job;
+	int r;
+
+	err[0] = '\0';
+	r = launcher_measure_start(rootfs, cfg, len, &job);
+	return r < 0 ? r : launcher_measure_finish(&job, ret, err);
 }
 
 void launcher_digest_hex(const uint8_t d[32], char out[7 + 65])

@@ -198,6 +198,30 @@ int launcher_seccomp_service_build(void **ret_ctx)
 	return build(ret_ctx, true);
 }
 
+int launcher_seccomp_default_digest(char hex[65])
+{
+	/* PID 1's main thread and the single-threaded tools call this: no lock. */
+	static char memo[65];
+	void *ctx = NULL;
+	int r;
+
+	if (!hex)
+		return -EINVAL;
+	if (!memo[0]) {
+		r = launcher_seccomp_default_build(&ctx);
+		if (r < 0)
+			return r;
+		r = launcher_seccomp_digest(ctx, memo);
+		seccomp_release(ctx);
+		if (r < 0) {
+			memo[0] = '\0';
+			return r;
+		}
+	}
+	memcpy(hex, memo, sizeof(memo));
+	return 0;
+}
+
 int launcher_seccomp_digest(void *ctx, char hex[65])
 {
 	_cleanup_close_ int fd = -1;

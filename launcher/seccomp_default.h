@@ -38,4 +38,11 @@ int launcher_seccomp_service_build(void **ret_ctx);
  */
 int launcher_seccomp_digest(void *ctx, char hex[65]);
 
+/*
+ * launcher_seccomp_digest() of the default profile (its BPF program, whatever
+ * the no_new_privs attribute). The program is the same every time: it is
+ * generated and hashed once per process, not once per container.
+ */
+int launcher_seccomp_default_digest(char hex[65]);
+
 #endif

@@ -28,6 +28,7 @@ struct launcher_unit {
 	struct oci_config *cfg;
 	char *cgroup;
 	int32_t grants_ring;	/* keyring_container_new()'s ring, 0: no grants */
+	bool seccomp_default;	/* cfg->seccomp is veil's default profile */
 	enum unit_state state;
 	pid_t pid;
 	int pidfd;

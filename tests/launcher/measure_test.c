@@ -168,6 +168,40 @@ TEST_F(bundle, forked_measurement_equals_in_process)
 	free(rootfs);
 }
 
+TEST_F(bundle, helpers_started_together_each_give_their_own_digest)
+{
+	char err[MEASURE_ERR_MAX], *cfg, *rootfs;
+	struct launcher_measure_job jobs[3];
+	uint8_t d[32], other[32];
+	size_t len;
+
+	ASSERT_EQ(0, launcher_bundle_read(self->bundle, &cfg, &len, &rootfs, err));
+	/* The middle job measures other config bytes: a different digest, finished in order. */
+	ASSERT_EQ(0, launcher_measure_start(rootfs, cfg, len, &jobs[0]));
+	ASSERT_EQ(0, launcher_measure_start(rootfs, "{}", 2, &jobs[1]));
+	ASSERT_EQ(0, launcher_measure_start(rootfs, cfg, len, &jobs[2]));
+	ASSERT_EQ(0, launcher_measure_finish(&jobs[0], d, err));
+	EXPECT_MEMEQ(self->d0, d, 32);
+	ASSERT_EQ(0, launcher_measure_finish(&jobs[1], other, err));
+	EXPECT_NE(0, memcmp(self->d0, other, 32));
+	ASSERT_EQ(0, launcher_measure_finish(&jobs[2], d, err));
+	EXPECT_MEMEQ(self->d0, d, 32);
+	EXPECT_EQ(-1, jobs[2].fd);
+	free(cfg);
+	free(rootfs);
+}
+
+TEST(failed_helper_reports_its_error)
+{
+	char err[MEASURE_ERR_MAX];
+	struct launcher_measure_job job;
+	uint8_t d[32];
+
+	ASSERT_EQ(0, launcher_measure_start("/nonexistent/rootfs", "{}", 2, &job));
+	EXPECT_LT(launcher_measure_finish(&job, d, err), 0);
+	EXPECT_NONNULL(strstr(err, "/nonexistent/rootfs"));
+}
+
 TEST(missing_rootfs_is_an_error_naming_it)
 {
 	char err[MEASURE_ERR_MAX];

@@ -241,6 +241,23 @@ TEST(profile_digest_is_stable_and_hex)
 	seccomp_release(b);
 }
 
+TEST(default_digest_is_computed_once_and_ignores_no_new_privs)
+{
+	void *ctx = NULL;
+	char fresh[65], memo[65], again[65];
+
+	ASSERT_EQ(0, launcher_seccomp_default_build(&ctx));
+	/* As veil-init builds it for a bundle without noNewPrivileges. */
+	ASSERT_EQ(0, seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0));
+	ASSERT_EQ(0, launcher_seccomp_digest(ctx, fresh));
+	ASSERT_EQ(0, launcher_seccomp_default_digest(memo));
+	ASSERT_EQ(0, launcher_seccomp_default_digest(again));
+	EXPECT_STREQ(fresh, memo);
+	EXPECT_STREQ(memo, again);
+	EXPECT_EQ(-EINVAL, launcher_seccomp_default_digest(NULL));
+	seccomp_release(ctx);
+}
+
 TEST(profile_is_a_binary_tree)
 {
 	void *ctx = NULL;
