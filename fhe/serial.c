@@ -650,7 +650,7 @@ int fhe_ciphertext_deserialize(struct fhe_params *p, const uint8_t *buf, size_t 
 		fhe_set_error("ciphertext: body is %u bytes, expected %zu", h.body_len, want);
 		return -EBADMSG;
 	}
-	ct = fhe_ciphertext_new(p, h.level);
+	ct = fhe_ciphertext_alloc(p, h.level);	/* every residue is written below */
 	if (!ct)
 		return -ENOMEM;
 	if (h.flags & F_SEEDED) {
