@@ -16,7 +16,8 @@
 int pk_expand_a(const struct fhe_params *p, const uint8_t seed_a[FHE_SEED_SIZE], uint64_t *a,
 		unsigned level);
 
-struct fhe_ciphertext *fhe_ciphertext_new(struct fhe_params *p, unsigned level)
+/* c0 and c1 uninitialised: for a reader that writes every residue (fhe/serial.c) */
+struct fhe_ciphertext *fhe_ciphertext_alloc(struct fhe_params *p, unsigned level)
 {
 	struct fhe_ciphertext *ct;
 	size_t words;
@@ -32,10 +33,18 @@ struct fhe_ciphertext *fhe_ciphertext_new(struct fhe_params *p, unsigned level)
 		free(ct);
 		return NULL;
 	}
-	memset(ct->c0, 0, 2 * words * 8);
 	ct->c1 = ct->c0 + words;
 	ct->params = fhe_params_ref(p);
 	ct->level = level;
+	return ct;
+}
+
+struct fhe_ciphertext *fhe_ciphertext_new(struct fhe_params *p, unsigned level)
+{
+	struct fhe_ciphertext *ct = fhe_ciphertext_alloc(p, level);
+
+	if (ct)
+		memset(ct->c0, 0, 2 * (size_t)level * p->n * 8);
 	return ct;
 }
 

@@ -171,6 +171,8 @@ int prg_cbd(struct prg *g, int8_t *out, size_t n);
 void small_to_ntt(const struct fhe_params *p, const int8_t *v, unsigned level, uint64_t *out);
 
 /* ---- misc ---- */
+/* fhe_ciphertext_new without zeroing c0/c1: the caller writes every residue. */
+struct fhe_ciphertext *fhe_ciphertext_alloc(struct fhe_params *p, unsigned level);
 void fhe_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int fhe_params_from_chain(unsigned log_n, unsigned nprimes, const uint64_t *q,
 			  struct fhe_params **ret);

@@ -7,6 +7,7 @@
  * padded to a byte with zero bits. Parsing is strict and names what is wrong
  * (fhe_last_error()); every failure is -EBADMSG unless stated.
  */
+#include <endian.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -95,31 +96,101 @@ static uint8_t *pack(const struct fhe_params *p, unsigned level, const uint64_t 
 	return o;
 }
 
+static uint64_t load64le(const uint8_t *b)
+{
+	uint64_t v;
+
+	memcpy(&v, b, sizeof(v));
+	return le64toh(v);
+}
+
+/*
+ * One prime's block of len bytes: n residues of `bits` bits, least
+ * significant bit first. A residue starts at most 7 bits into its first byte
+ * and is at most FHE_MAX_PRIME_BITS (50) bits wide, so one unaligned 64-bit
+ * load holds all of it: no per-bit or per-byte loop, and no branch per
+ * residue (the range check only collects a flag). Residues whose 8-byte load
+ * would run past the block come from a zero-padded copy. Inlined with a
+ * constant `bits` per prime width (unpack_fixed), the shifts and offsets of a
+ * group of 8 residues (exactly `bits` bytes) are constants.
+ * Returns whether some residue is not below q.
+ */
+static inline __attribute__((always_inline)) bool
+unpack_block(const uint8_t *in, size_t len, uint64_t *v, size_t n, unsigned bits, uint64_t q)
+{
+	const uint64_t mask = (1ull << bits) - 1;
+	uint64_t bad = 0;
+	size_t k = 0, groups = 0;
+
+	/* whole groups of 8 whose last load (7*bits/8 + 8 bytes in) stays inside */
+	if (len >= 8 + bits)
+		groups = (len - 8 - bits) / bits + 1;
+	if (groups > n / 8)
+		groups = n / 8;
+	for (size_t g = 0; g < groups; g++, in += bits, v += 8) {
+		for (unsigned j = 0; j < 8; j++) {
+			uint64_t x = load64le(in + (j * bits) / 8) >> ((j * bits) % 8) & mask;
+
+			v[j] = x;
+			bad |= x >= q;
+		}
+	}
+	k = groups * 8;
+	len -= groups * bits;
+	for (size_t pos = 0; k < n; k++, v++, pos += bits) {
+		uint8_t t[8] = { 0 };
+		size_t b = pos / 8, m = len - b < 8 ? len - b : 8;
+		uint64_t x;
+
+		memcpy(t, in + b, m);
+		x = load64le(t) >> (pos % 8) & mask;
+		*v = x;
+		bad |= x >= q;
+	}
+	return bad;
+}
+
+#define UNPACK_WIDTH(b) \
+	case b: return unpack_block(in, len, v, n, b, q)
+
+static bool unpack_fixed(const uint8_t *in, size_t len, uint64_t *v, size_t n, unsigned bits,
+			 uint64_t q)
+{
+	_Static_assert(FHE_MIN_PRIME_BITS == 30 && FHE_MAX_PRIME_BITS == 50,
+		       "unpack_fixed lists the prime widths 30..50");
+	switch (bits) {
+	UNPACK_WIDTH(30); UNPACK_WIDTH(31); UNPACK_WIDTH(32); UNPACK_WIDTH(33);
+	UNPACK_WIDTH(34); UNPACK_WIDTH(35); UNPACK_WIDTH(36); UNPACK_WIDTH(37);
+	UNPACK_WIDTH(38); UNPACK_WIDTH(39); UNPACK_WIDTH(40); UNPACK_WIDTH(41);
+	UNPACK_WIDTH(42); UNPACK_WIDTH(43); UNPACK_WIDTH(44); UNPACK_WIDTH(45);
+	UNPACK_WIDTH(46); UNPACK_WIDTH(47); UNPACK_WIDTH(48); UNPACK_WIDTH(49);
+	UNPACK_WIDTH(50);
+	default: return unpack_block(in, len, v, n, bits, q);	/* not reached: params checked */
+	}
+}
+
 static int unpack(const struct fhe_params *p, unsigned level, const uint8_t *in, uint64_t *v,
 		  const char *what)
 {
 	for (unsigned i = 0; i < level; i++) {
-		unsigned bits = p->qbits[i], have = 0;
-		uint64_t mask = (1ull << bits) - 1;
-		u128 acc = 0;
+		unsigned bits = p->qbits[i];
+		size_t n = p->n, len = (n * bits + 7) / 8, tail = n * bits % 8;
 
-		for (unsigned k = 0; k < p->n; k++) {
-			while (have < bits) {
-				acc |= (u128)*in++ << have;
-				have += 8;
-			}
-			v[(size_t)i * p->n + k] = (uint64_t)acc & mask;
-			acc >>= bits;
-			have -= bits;
-			if (v[(size_t)i * p->n + k] >= p->q[i]) {
-				fhe_set_error("%s: residue %u of prime %u is not below q", what, k, i);
-				return -EBADMSG;
-			}
+		if (unpack_fixed(in, len, v, n, bits, p->q[i])) {
+			/* the first one, named as the format's reader always has */
+			for (size_t k = 0; k < n; k++)
+				if (v[k] >= p->q[i]) {
+					fhe_set_error("%s: residue %zu of prime %u is not below q", what,
+						      k, i);
+					return -EBADMSG;
+				}
 		}
-		if (acc != 0) {
+		if (tail && in[len - 1] >> tail) {
 			fhe_set_error("%s: nonzero padding after prime %u", what, i);
 			return -EBADMSG;
 		}
+		in += len;
+		v += n;
 	}
 	return 0;
 }
@@ -579,7 +650,7 @@ int fhe_ciphertext_deserialize(struct fhe_params *p, const uint8_t *buf, size_t 
 		fhe_set_error("ciphertext: body is %u bytes, expected %zu", h.body_len, want);
 		return -EBADMSG;
 	}
-	ct = fhe_ciphertext_new(p, h.level);
+	ct = fhe_ciphertext_alloc(p, h.level);	/* every residue is written below */
 	if (!ct)
 		return -ENOMEM;
 	if (h.flags & F_SEEDED) {

@@ -232,6 +232,24 @@ static double svc_cpu(void)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* The service's peak resident memory so far (it is mlockall'ed: all of it locked), MB. */
+static double svc_peak_mb(void)
+{
+	char path[64], line[256];
+	double kb = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)dd_pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %lf kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb / 1024.0;
+}
+
 static double self_cpu(void)
 {
 	struct rusage ru;
@@ -477,7 +495,7 @@ static int bench_decryptd(void)
 	static const unsigned int conns[] = { 1, 16, 256 };
 	const uint8_t *ct[1] = { ct_bytes };
 	struct result r[3], half, halfp;
-	double loadavg[3] = { 0 };
+	double loadavg[3] = { 0 }, peak_mb;
 	unsigned int errors = 0;
 	int e;
 
@@ -506,6 +524,7 @@ static int bench_decryptd(void)
 		       r[i].p99, 100.0 * r[i].ops / limit, r[i].svc_cpu_ms, r[i].cli_cpu_ms,
 		       r[i].errors ? " (errors)" : "");
 	}
+	peak_mb = svc_peak_mb();	/* after the 256-connection row, the deepest one */
 	half = run_load(16, 4.0, 0.5 * limit, false);
 	halfp = run_load(16, 4.0, 0.5 * limit, true);
 	errors += half.errors + halfp.errors;
@@ -522,9 +541,10 @@ static int bench_decryptd(void)
 	 */
 	if (r[2].svc_cpu_ms > 0)
 		printf("CPU per request at 256 connections: service %.3f ms + load generator %.3f ms vs"
-		       " %.3f ms in-process; CPU-bound ceiling on these cores %.0f%% of the raw limit\n",
+		       " %.3f ms in-process; CPU-bound ceiling on these cores %.0f%% of the raw limit;"
+		       " service peak RSS %.0f MB\n",
 		       r[2].svc_cpu_ms, r[2].cli_cpu_ms, raw_cpu_ms,
-		       100.0 * raw_cpu_ms / (r[2].svc_cpu_ms + r[2].cli_cpu_ms));
+		       100.0 * raw_cpu_ms / (r[2].svc_cpu_ms + r[2].cli_cpu_ms), peak_mb);
 	printf("goals: 256 connections >= 90%% of raw limit: %s (%.0f%%); p99 at 50%% load <= 3 x single op:"
 	       " %s fixed-rate (%.1fx), %s Poisson (%.1fx)\n",
 	       r[2].ops >= 0.9 * limit ? "met" : "NOT met", 100.0 * r[2].ops / limit,
@@ -535,13 +555,13 @@ static int bench_decryptd(void)
 	printf("{\"bench\":\"decryptd\",\"cores\":%ld,\"loadavg\":%.2f,\"raw_single_ops\":%.0f,\"raw_limit_ops\":%.0f,\"raw_parallel_ops\":%.0f,"
 	       "\"single_op_ms\":%.4f,\"raw_cpu_ms\":%.4f,\"c1\":{\"ops\":%.0f,\"p50_ms\":%.4f,\"p99_ms\":%.4f},"
 	       "\"c16\":{\"ops\":%.0f,\"p50_ms\":%.4f,\"p99_ms\":%.4f},"
-	       "\"c256\":{\"ops\":%.0f,\"p50_ms\":%.4f,\"p99_ms\":%.4f,\"svc_cpu_ms\":%.4f,\"load_cpu_ms\":%.4f},"
+	       "\"c256\":{\"ops\":%.0f,\"p50_ms\":%.4f,\"p99_ms\":%.4f,\"svc_cpu_ms\":%.4f,\"load_cpu_ms\":%.4f,\"svc_peak_rss_mb\":%.0f},"
 	       "\"c256_vs_raw\":%.3f,"
 	       "\"half_load\":{\"rate\":%.0f,\"ops\":%.0f,\"p50_ms\":%.4f,\"p99_ms\":%.4f,\"p99_vs_single\":%.2f},"
 	       "\"half_load_poisson\":{\"ops\":%.0f,\"p50_ms\":%.4f,\"p99_ms\":%.4f,\"p99_vs_single\":%.2f},"
 	       "\"errors\":%u}\n",
 	       cores, loadavg[0], raw1, limit, rawn, single_ms, raw_cpu_ms, r[0].ops, r[0].p50, r[0].p99, r[1].ops, r[1].p50,
-	       r[1].p99, r[2].ops, r[2].p50, r[2].p99, r[2].svc_cpu_ms, r[2].cli_cpu_ms, r[2].ops / limit, 0.5 * limit, half.ops, half.p50,
+	       r[1].p99, r[2].ops, r[2].p50, r[2].p99, r[2].svc_cpu_ms, r[2].cli_cpu_ms, peak_mb, r[2].ops / limit, 0.5 * limit, half.ops, half.p50,
 	       half.p99, half.p99 / single_ms, halfp.ops, halfp.p50, halfp.p99, halfp.p99 / single_ms,
 	       errors);
 	free(load_req);

@@ -224,3 +224,64 @@ TEST_F(ser, rejects_corrupted_keys_and_params)
 	free(b);
 	EXPECT_EQ(-EBADMSG, fhe_peek((const uint8_t *)"VFHX", 4, NULL));
 }
+
+/*
+ * The reader extracts residues a 64-bit word at a time, specialised per prime
+ * width: for every width it must read exactly what the writer packed, and
+ * name the first residue that is not below its prime, wherever it sits in a
+ * group of 8 (first, middle, last, and the block's final residues, whose
+ * loads would run past the block).
+ */
+TEST(reader_matches_writer_at_every_prime_width)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	for (unsigned b = FHE_MIN_PRIME_BITS; b <= FHE_MAX_PRIME_BITS; b++) {
+		unsigned bits[2] = { b, FHE_MIN_PRIME_BITS + FHE_MAX_PRIME_BITS - b };
+		static const size_t at[] = { 0, 3, 7, 8, 4093, 4094, 4095 };
+		struct fhe_params *p;
+		struct fhe_plaintext *pt, *back = NULL;
+		uint8_t *buf;
+		size_t len, n = 4096;
+
+		ASSERT_EQ(0, fhe_params_new(12, 2, bits, &p));
+		pt = fhe_plaintext_new(p, 2);
+		ASSERT_NONNULL(pt);
+		for (unsigned i = 0; i < 2; i++) {
+			uint64_t q = fhe_params_prime(p, i);
+
+			for (size_t k = 0; k < n; k++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				/* the extremes too: 0 and q - 1 (all ones in the top bits) */
+				pt->data[i * n + k] = k % 97 == 1 ? q - 1 : k % 89 == 2 ? 0 : x % q;
+			}
+		}
+		ASSERT_EQ(0, fhe_plaintext_serialize(pt, &buf, &len));
+		EXPECT_EQ((size_t)56 + n * (bits[0] + bits[1]) / 8, len);
+		ASSERT_EQ(0, fhe_plaintext_deserialize(p, buf, len, &back));
+		EXPECT_MEMEQ(pt->data, back->data, 2 * n * sizeof(uint64_t));
+		fhe_plaintext_free(back);
+		free(buf);
+		for (unsigned i = 0; i < 2; i++)
+			for (size_t a = 0; a < sizeof(at) / sizeof(at[0]); a++) {
+				uint64_t keep = pt->data[i * n + at[a]];
+				char want[64];
+
+				pt->data[i * n + at[a]] = fhe_params_prime(p, i);	/* == q */
+				ASSERT_EQ(0, fhe_plaintext_serialize(pt, &buf, &len));
+				back = NULL;
+				EXPECT_EQ(-EBADMSG, fhe_plaintext_deserialize(p, buf, len, &back));
+				EXPECT_NULL(back);
+				snprintf(want, sizeof(want), "residue %zu of prime %u is not below q",
+					 at[a], i);
+				if (!strstr(fhe_last_error(), want))
+					harness_fail(__FILE__, __LINE__, false,
+						     "%u bits: error '%s', want '%s'", b,
+						     fhe_last_error(), want);
+				free(buf);
+				pt->data[i * n + at[a]] = keep;
+			}
+		fhe_plaintext_free(pt);
+		fhe_params_free(p);
+	}
+}

@@ -2,8 +2,11 @@
 /*
  * Parses bytes as every veil FHE object kind (the decryption service and
  * `veil infer` read these from outside). The first byte picks the kind.
+ * A ciphertext or plaintext that parses must serialize back to exactly the
+ * same bytes: the word-at-a-time reader against the bit-by-bit writer.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "fhe/fhe.h"
 #include "lib/secmem.h"
@@ -19,6 +22,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	struct fhe_public_key *pk = NULL;
 	struct fhe_secret_key *sk = NULL;
 	struct fhe_params *p = NULL;
+	uint8_t *back = NULL;
+	size_t back_len = 0;
 
 	if (!params && fhe_params_preset(FHE_PRESET_DENSE_8192, &params) < 0)
 		abort();
@@ -29,9 +34,15 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		if (fhe_ciphertext_deserialize(params, data + 1, size - 1, &ct) == 0 &&
 		    (ct->level < 1 || ct->level > 3 || !(ct->scale >= 1.0)))
 			abort();
+		if (ct && (fhe_ciphertext_serialize(ct, &back, &back_len) < 0 ||
+			   back_len != size - 1 || memcmp(back, data + 1, back_len) != 0))
+			abort();
 		break;
 	case 1:
-		fhe_plaintext_deserialize(params, data + 1, size - 1, &pt);
+		if (fhe_plaintext_deserialize(params, data + 1, size - 1, &pt) == 0 &&
+		    (fhe_plaintext_serialize(pt, &back, &back_len) < 0 || back_len != size - 1 ||
+		     memcmp(back, data + 1, back_len) != 0))
+			abort();
 		break;
 	case 2:
 		fhe_public_key_deserialize(params, data + 1, size - 1, &pk);
@@ -48,5 +59,6 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	fhe_public_key_free(pk);
 	fhe_secret_key_free(sk);
 	fhe_params_free(p);
+	free(back);
 	return 0;
 }
