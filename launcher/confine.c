@@ -170,17 +170,22 @@ static const int denied[] = {
 	SCMP_SYS(setresuid), SCMP_SYS(setresgid), SCMP_SYS(setgroups), SCMP_SYS(capset),
 };
 
-static int seccomp(void)
+/* What a helper's forbidden call gets: killed, or only logged in sanitizer builds. */
+static uint32_t kill_action(void)
 {
-	uint32_t deflt = SCMP_ACT_KILL_PROCESS;
-	scmp_filter_ctx ctx;
-	int r = 0;
-
 #if defined(__SANITIZE_ADDRESS__)
 	/* ASan/LSan need more at exit (ptrace, clone): log in those builds instead */
-	deflt = SCMP_ACT_LOG;
+	return SCMP_ACT_LOG;
+#else
+	return SCMP_ACT_KILL_PROCESS;
 #endif
-	ctx = seccomp_init(deflt);
+}
+
+static int seccomp(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(kill_action());
+	int r = 0;
+
 	if (!ctx)
 		return -ENOMEM;
 	for (size_t i = 0; r == 0 && i < sizeof(allowed) / sizeof(allowed[0]); i++)
@@ -196,14 +201,10 @@ static int seccomp_network(void)
 	const scmp_datum_t self = (scmp_datum_t)getpid();
 	const scmp_datum_t ns = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
 				CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
-	uint32_t kill = SCMP_ACT_KILL_PROCESS;
-	scmp_filter_ctx ctx;
+	const uint32_t kill = kill_action();
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int r = 0;
 
-#if defined(__SANITIZE_ADDRESS__)
-	kill = SCMP_ACT_LOG;	/* as above */
-#endif
-	ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
 		return -ENOMEM;
 	for (size_t i = 0; r == 0 && i < sizeof(denied) / sizeof(denied[0]); i++)

@@ -217,6 +217,18 @@ static int fork_again(void)
 	return p < 0 ? errno : 0;
 }
 
+/* Each of fns, in its own confined child, is killed by seccomp. */
+static void expect_killed(int (*const fns[])(void), const char *const names[], size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = confined(fns[i], NULL);
+
+		if (r != KILLED)
+			TH_LOG("%s: %d", names[i], r);
+		EXPECT_EQ(KILLED, r);
+	}
+}
+
 TEST(an_unpacker_reads_its_layout_and_writes_its_rootfs)
 {
 	int ll;
@@ -259,13 +271,7 @@ TEST(an_unpacker_is_killed_for_sockets_keys_signals_ptrace_mounts_exec_bpf_and_f
 #if defined(__SANITIZE_ADDRESS__)
 	SKIP("sanitizer builds log instead of kill (ASan needs more system calls at exit)");
 #endif
-	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
-		int r = confined(fns[i], NULL);
-
-		if (r != KILLED)
-			TH_LOG("%s: %d", names[i], r);
-		EXPECT_EQ(KILLED, r);
-	}
+	expect_killed(fns, names, sizeof(fns) / sizeof(fns[0]));
 	done();
 }
 
@@ -407,12 +413,6 @@ TEST(a_network_helper_is_killed_for_keys_bpf_ptrace_signals_mounts_namespaces_ex
 	SKIP("sanitizer builds log instead of kill (ASan needs more system calls at exit)");
 #endif
 	ASSERT_EQ(0, listen_on_loopback());
-	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
-		int r = confined(fns[i], NULL);
-
-		if (r != KILLED)
-			TH_LOG("%s: %d", names[i], r);
-		EXPECT_EQ(KILLED, r);
-	}
+	expect_killed(fns, names, sizeof(fns) / sizeof(fns[0]));
 	done();
 }
